@@ -1,0 +1,30 @@
+/* forward.h -- running a net with loaded weights.
+ *
+ * fwd_create folds BatchNorm into the convolutions, fuses ReLU and the
+ * residual add into the convolution's output, and plans every activation
+ * buffer once; fwd_run then allocates nothing. */
+#ifndef RESNET_FORWARD_H
+#define RESNET_FORWARD_H
+
+#include "err.h"
+#include "net.h"
+
+struct fwd;
+
+int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e);
+
+/* in: [batch][in_c][in_h][in_w]; returns probabilities [batch][classes],
+ * owned by f and valid until the next run. */
+const float *fwd_run(struct fwd *f, const float *in);
+
+void fwd_free(struct fwd *f);
+
+/* Per-op profile, for `bench --layers`: the ops run in order, each named by
+ * the layer whose shapes it uses (a conv with its folded BN, add and ReLU is
+ * one op).  When `ms` is set, fwd_run adds each op's wall time to ms[i]. */
+int fwd_op_count(const struct fwd *f);
+const char *fwd_op_name(const struct fwd *f, int i);
+double fwd_op_macs(const struct fwd *f, int i);   /* multiply-adds per image */
+void fwd_profile(struct fwd *f, double *ms);      /* [fwd_op_count] or NULL */
+
+#endif

@@ -1,0 +1,412 @@
+/* weights.c -- torchvision-named tensors onto the layers of a net.
+ *
+ * Each layer with weights expects the tensors of torchvision's state_dict
+ * under its `tensor` prefix:
+ *   CONV : <p>.weight [out_c, in_c, k, k] (OIHW, the net's own layout),
+ *          <p>.bias [out_c] when the layer has one
+ *   BN   : <p>.weight (gamma), <p>.bias (beta), <p>.running_mean,
+ *          <p>.running_var, all [c]; <p>.num_batches_tracked is ignored
+ *   DENSE: <p>.weight [out_c, in_c], <p>.bias [out_c]
+ * The whole file is checked (every expected tensor present with the right
+ * shape and a float dtype, no tensor left over) before anything is
+ * allocated, so a failed load leaves the net as it was. */
+#include "weights.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest prefix (63) + ".running_mean" + NUL. */
+#define NAME_LEN 96
+
+/* One tensor a layer expects. */
+struct expect {
+    char name[NAME_LEN];
+    int ndim;
+    int64_t shape[4];
+    long count;      /* elements: the product of shape */
+    float *dst;      /* [room] inside the net's store; NULL before allocation */
+    long room;       /* floats the net sized that array for */
+};
+
+static void expect(struct expect *x, const struct layer *l, const char *suffix, float *dst,
+                   long room, int ndim, const int64_t *shape)
+{
+    snprintf(x->name, sizeof x->name, "%s.%s", l->tensor, suffix);
+    x->ndim = ndim;
+    x->count = 1;
+    for (int d = 0; d < ndim; d++) {
+        x->shape[d] = shape[d];
+        x->count *= (long)shape[d];
+    }
+    x->dst = dst;
+    x->room = room;
+}
+
+/* The tensors layer `l` expects, in a fixed order; returns how many (0 for
+ * layers without weights). */
+static int layer_expect(const struct layer *l, struct expect ex[4])
+{
+    long wc = net_weight_count(l), bc = net_bias_count(l);
+    int64_t c = l->out_c;
+    int n = 0;
+    switch (l->kind) {
+    case LAYER_CONV:
+        expect(&ex[n++], l, "weight", l->w, wc, 4, (int64_t[]){c, l->in_c, l->k, l->k});
+        if (l->bias)
+            expect(&ex[n++], l, "bias", l->b, bc, 1, &c);
+        break;
+    case LAYER_BN:
+        expect(&ex[n++], l, "weight", l->w, wc, 1, &c);
+        expect(&ex[n++], l, "bias", l->b, bc, 1, &c);
+        expect(&ex[n++], l, "running_mean", l->mean, c, 1, &c);
+        expect(&ex[n++], l, "running_var", l->var, c, 1, &c);
+        break;
+    case LAYER_DENSE:
+        expect(&ex[n++], l, "weight", l->w, wc, 2, (int64_t[]){c, l->in_c});
+        if (l->bias)
+            expect(&ex[n++], l, "bias", l->b, bc, 1, &c);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+static const char *dtype_name(enum st_dtype d)
+{
+    static const char *const names[] = {"F32", "F16", "BF16", "F64", "I64", "I32",
+                                        "I16", "I8",  "U8",   "BOOL", "other"};
+    return d <= ST_OTHER ? names[d] : "other";
+}
+
+/* "[256, 256, 3, 3]" */
+static const char *fmt_shape(char *buf, size_t len, int ndim, const int64_t *shape)
+{
+    size_t at = (size_t)snprintf(buf, len, "[");
+    for (int d = 0; d < ndim && at < len; d++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%lld", d ? ", " : "",
+                               (long long)shape[d]);
+    if (at < len)
+        snprintf(buf + at, len - at, "]");
+    return buf;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* ---- dtype conversion (the data may sit at any alignment in the map) ---- */
+
+static uint32_t load_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t load_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static float bits_to_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits.  Every half is
+ * exactly a float, subnormals included. */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ff;
+    if (exp == 0x1f)   /* inf, or nan with its payload kept */
+        return bits_to_float(sign | 0x7f800000u | man << 13);
+    if (exp == 0) {
+        if (man == 0)
+            return bits_to_float(sign);
+        /* Subnormal: man x 2^-24.  Shift the leading 1 up to the implicit
+         * bit, lowering the exponent once per shift. */
+        int e = -14;
+        while (!(man & 0x400)) {
+            man <<= 1;
+            e--;
+        }
+        man &= 0x3ff;
+        return bits_to_float(sign | (uint32_t)(e + 127) << 23 | man << 13);
+    }
+    return bits_to_float(sign | (exp - 15 + 127) << 23 | man << 13);
+}
+
+/* bfloat16 is the top half of a float. */
+static float bf16_to_float(uint16_t h)
+{
+    return bits_to_float((uint32_t)h << 16);
+}
+
+static void convert(const struct st_tensor *t, float *dst, long count)
+{
+    const unsigned char *p = t->data;
+    switch (t->dtype) {
+    case ST_F32:
+        for (long i = 0; i < count; i++)
+            dst[i] = bits_to_float(load_le32(p + 4 * i));
+        break;
+    case ST_F16:
+        for (long i = 0; i < count; i++)
+            dst[i] = half_to_float(load_le16(p + 2 * i));
+        break;
+    case ST_BF16:
+        for (long i = 0; i < count; i++)
+            dst[i] = bf16_to_float(load_le16(p + 2 * i));
+        break;
+    default:   /* ruled out by check_tensor */
+        break;
+    }
+}
+
+/* ---- matching ---- */
+
+static int cmp_tensor(const void *a, const void *b)
+{
+    const struct st_tensor *const *x = a, *const *y = b;
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* The file's tensors sorted by name, so a lookup is a binary search. */
+struct index {
+    const struct st_tensor **by_name;   /* [n] */
+    unsigned char *used;                /* [n], by position in f->tensor */
+    const struct st_file *f;
+};
+
+static const struct st_tensor *index_find(const struct index *ix, const char *name)
+{
+    struct st_tensor key = {.name = (char *)name};
+    const struct st_tensor *k = &key;
+    const struct st_tensor **hit =
+        bsearch(&k, ix->by_name, (size_t)ix->f->n, sizeof *ix->by_name, cmp_tensor);
+    return hit ? *hit : NULL;
+}
+
+/* Is tensor `x` in the file, of a float dtype and of the expected shape? */
+static int check_tensor(const struct index *ix, const struct expect *x, struct err *e)
+{
+    const char *path = ix->f->path;
+    char want[128], have[128];
+    fmt_shape(want, sizeof want, x->ndim, x->shape);
+    const struct st_tensor *t = index_find(ix, x->name);
+    if (!t)
+        return err_set(e, "weights: %s: missing tensor %s (expected %s)", path, x->name, want);
+    ix->used[t - ix->f->tensor] = 1;
+    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
+        return err_set(e, "weights: %s: %s has dtype %s; weights must be F32, F16 or BF16",
+                       path, x->name, dtype_name(t->dtype));
+    int same = t->ndim == x->ndim;
+    for (int d = 0; same && d < x->ndim; d++)
+        same = t->shape[d] == x->shape[d];
+    if (!same)
+        return err_set(e, "weights: %s: %s has shape %s, the spec needs %s -- is the "
+                       "spec's depth/width right?", path, x->name,
+                       fmt_shape(have, sizeof have, t->ndim, t->shape), want);
+    return 0;
+}
+
+/* Every expected tensor present and well-formed, then nothing left over. */
+static int check_file(const struct net *n, struct index *ix, struct err *e)
+{
+    for (int i = 0; i < n->n_layers; i++) {
+        const struct layer *l = &n->layer[i];
+        struct expect ex[4];
+        int m = layer_expect(l, ex);
+        if (m && !l->tensor[0])
+            return err_set(e, "weights: layer %s has weights but no tensor name", l->name);
+        for (int j = 0; j < m; j++)
+            if (check_tensor(ix, &ex[j], e) < 0)
+                return -1;
+    }
+    /* Header order, so the first leftover reported is the file's first. */
+    for (int i = 0; i < ix->f->n; i++) {
+        const char *name = ix->f->tensor[i].name;
+        if (!ix->used[i] && !ends_with(name, ".num_batches_tracked"))
+            return err_set(e, "weights: %s: unexpected tensor %s -- the file has more "
+                           "layers than the spec", ix->f->path, name);
+    }
+    return 0;
+}
+
+/* Convert every expected tensor into the (allocated) net. */
+static int fill(struct net *n, const struct index *ix, struct err *e)
+{
+    for (int i = 0; i < n->n_layers; i++) {
+        const struct layer *l = &n->layer[i];
+        struct expect ex[4];
+        int m = layer_expect(l, ex);
+        for (int j = 0; j < m; j++) {
+            /* net.c sizes the arrays itself; a disagreement would write past them. */
+            if (!ex[j].dst || ex[j].room != ex[j].count)
+                return err_set(e, "weights: layer %s: the net holds %ld floats for %s, "
+                               "the tensor has %ld", l->name, ex[j].dst ? ex[j].room : 0,
+                               ex[j].name, ex[j].count);
+            convert(index_find(ix, ex[j].name), ex[j].dst, ex[j].count);
+        }
+    }
+    return 0;
+}
+
+int weights_load(struct net *n, const char *path, struct err *e)
+{
+    struct st_file f;
+    if (st_open(path, &f, e) < 0)
+        return err_prefix(e, "weights: ");
+
+    int rc = -1;
+    struct index ix = {.f = &f};
+    size_t cnt = f.n ? (size_t)f.n : 1;
+    ix.by_name = malloc(cnt * sizeof *ix.by_name);
+    ix.used = calloc(cnt, 1);
+    if (!ix.by_name || !ix.used) {
+        err_set(e, "weights: %s: out of memory", path);
+        goto done;
+    }
+    for (int i = 0; i < f.n; i++)
+        ix.by_name[i] = &f.tensor[i];
+    qsort(ix.by_name, (size_t)f.n, sizeof *ix.by_name, cmp_tensor);
+
+    if (check_file(n, &ix, e) < 0)
+        goto done;
+    if (net_alloc_weights(n, e) < 0)
+        goto done;
+    rc = fill(n, &ix, e);
+done:
+    free(ix.by_name);
+    free(ix.used);
+    st_close(&f);
+    return rc;
+}
+
+/* ---- random weights ---- */
+
+/* xorshift64*, seeded through splitmix64 so that nearby seeds (0, 1, 2)
+ * still start far apart and a zero seed is not a stuck state. */
+struct rng {
+    uint64_t s;
+};
+
+static void rng_seed(struct rng *r, unsigned seed)
+{
+    uint64_t z = (uint64_t)seed + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    r->s = z ? z : 1;
+}
+
+/* Uniform in [-1, 1). */
+static float rng_uniform(struct rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    uint64_t x = r->s * 0x2545f4914f6cdd1dull;
+    return (float)(x >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+/* dst[i] = centre + spread * U[-1, 1) */
+static void fill_uniform(struct rng *r, float *dst, long count, float centre, float spread)
+{
+    for (long i = 0; i < count; i++)
+        dst[i] = centre + spread * rng_uniform(r);
+}
+
+int weights_random(struct net *n, unsigned seed, struct err *e)
+{
+    if (net_alloc_weights(n, e) < 0)
+        return -1;
+    struct rng r;
+    rng_seed(&r, seed);
+    for (int i = 0; i < n->n_layers; i++) {
+        struct layer *l = &n->layer[i];
+        long nw = net_weight_count(l), nb = net_bias_count(l);
+        switch (l->kind) {
+        case LAYER_CONV:
+        case LAYER_DENSE: {
+            /* Standard deviation 1/sqrt(fan_in) (U[-a, a] has variance a^2/3):
+             * the BN statistics are random too, so nothing renormalises the
+             * activations, and He's factor 2 would double the residual sum's
+             * variance at every block of a 150-layer net. */
+            long fan_in = (long)l->in_c * (l->kind == LAYER_CONV ? l->k * l->k : 1);
+            float a = sqrtf(3.0f / (float)(fan_in > 0 ? fan_in : 1));
+            if (l->w)
+                fill_uniform(&r, l->w, nw, 0.0f, a);
+            if (l->b)
+                fill_uniform(&r, l->b, nb, 0.0f, 0.05f);
+            break;
+        }
+        case LAYER_BN:
+            if (l->w)
+                fill_uniform(&r, l->w, l->out_c, 1.0f, 0.2f);    /* gamma */
+            if (l->b)
+                fill_uniform(&r, l->b, l->out_c, 0.0f, 0.05f);   /* beta */
+            if (l->mean)
+                fill_uniform(&r, l->mean, l->out_c, 0.0f, 0.05f);
+            if (l->var)   /* strictly positive: BN divides by sqrt(var + eps) */
+                fill_uniform(&r, l->var, l->out_c, 1.0f, 0.25f);
+            break;
+        case LAYER_ADD:
+            /* A BN that feeds an Add ends a residual branch (or a projection).
+             * A small gamma there keeps each block near the identity, as in
+             * trained nets; with gamma ~1 the sum's variance grows by a
+             * constant factor per block and a 50-block net saturates. */
+            for (int j = 0; j < l->n_in; j++) {
+                const struct layer *p = &n->layer[l->in[j]];
+                for (int c = 0; p->kind == LAYER_BN && p->w && c < p->out_c; c++)
+                    p->w[c] *= 0.25f;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- default location ---- */
+
+/* An unset or empty variable counts as absent (the XDG rule). */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : NULL;
+}
+
+int weights_default_path(const char *model, char *out, size_t outlen, struct err *e)
+{
+    if (!model || !model[0])
+        return err_set(e, "weights: no model name to find a default weight file for");
+    const char *dir, *sub;
+    if ((dir = env("RESNET_HOME")))
+        sub = "";
+    else if ((dir = env("XDG_CACHE_HOME")))
+        sub = "/resnet";
+    else if ((dir = env("HOME")))
+        sub = "/.cache/resnet";
+    else
+        return err_set(e, "weights: none of RESNET_HOME, XDG_CACHE_HOME, HOME is set, "
+                       "so there is no default weight file for %s; name one", model);
+    /* "dir/" + "/resnet" would read oddly in messages; drop trailing slashes
+     * (all of them for "/": the format puts one back). */
+    size_t dl = strlen(dir);
+    while (dl > 0 && dir[dl - 1] == '/')
+        dl--;
+    int len = snprintf(out, outlen, "%.*s%s/%s.safetensors", (int)dl, dir, sub, model);
+    if (len < 0 || (size_t)len >= outlen)
+        return err_set(e, "weights: the default weight path for %s under %.*s is too long",
+                       model, (int)dl, dir);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* weights.h -- named tensors from weight files onto the layers of a net.
+ *
+ * The safetensors reader (safetensors.c) maps a file and lists its tensors;
+ * weights.c matches them, by the torchvision state_dict names, onto the
+ * layers that net.c built, checks every name and shape, and converts
+ * F32/F16/BF16 into the net's float storage. */
+#ifndef RESNET_WEIGHTS_H
+#define RESNET_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "net.h"
+
+#define ST_MAX_DIMS 8
+
+enum st_dtype { ST_F32, ST_F16, ST_BF16, ST_F64, ST_I64, ST_I32, ST_I16, ST_I8, ST_U8, ST_BOOL, ST_OTHER };
+
+struct st_tensor {
+    char *name;
+    enum st_dtype dtype;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    const unsigned char *data;   /* inside the mapping, little-endian */
+    size_t nbytes;
+};
+
+struct st_file {
+    const char *path;
+    unsigned char *map;          /* the whole file, read-only mapping */
+    size_t size;
+    struct st_tensor *tensor;    /* [n] in header order */
+    int n;
+};
+
+/* Map a .safetensors file and validate its header (offsets inside the file,
+ * sizes that agree with dtype x shape).  Errors name the file and tensor. */
+int st_open(const char *path, struct st_file *f, struct err *e);
+const struct st_tensor *st_find(const struct st_file *f, const char *name);
+void st_close(struct st_file *f);
+
+/* Allocate the net's weight storage and fill it from a safetensors file with
+ * torchvision names.  Missing, unknown and misshapen tensors are errors. */
+int weights_load(struct net *n, const char *path, struct err *e);
+
+/* Fill the net with deterministic pseudo-random weights (for `bench`
+ * without a weight file: timing does not depend on the values). */
+int weights_random(struct net *n, unsigned seed, struct err *e);
+
+/* The default weight file of a model: $RESNET_HOME, else
+ * $XDG_CACHE_HOME/resnet, else ~/.cache/resnet, then NAME.safetensors. */
+int weights_default_path(const char *model, char *out, size_t outlen, struct err *e);
+
+#endif

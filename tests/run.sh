@@ -1,0 +1,45 @@
+#!/bin/sh
+# run.sh -- `make test`: generate the PyTorch references (when torch is
+# installed), run every test program and script, and total their PASS/FAIL
+# lines into one closing "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 2
+log=build/test.log
+: > "$log"
+PY=/usr/bin/python3
+
+if $PY -c 'import torch, torchvision' 2>/dev/null; then
+    echo "generating full-size PyTorch references into tests/cache (reused when present)"
+    if ! $PY tests/gen_reference.py --out tests/cache --full >> "$log" 2>&1; then
+        echo "FAIL tests/gen_reference.py did not complete (see $log)" | tee -a "$log"
+    fi
+else
+    echo "note: python3-torch not installed; full-size parity checks skipped (make deps installs it)"
+fi
+
+for t in build/test_*; do
+    [ -x "$t" ] || continue
+    echo "== $t"
+    out=$("./$t" 2>&1); status=$?
+    printf '%s\n' "$out" >> "$log"
+    printf '%s\n' "$out" | grep -E '^(FAIL|#)'
+    if [ $status -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
+        echo "FAIL $t exited with status $status" | tee -a "$log"
+    fi
+done
+
+for s in tests/test_*.sh; do
+    [ -f "$s" ] || continue
+    echo "== $s"
+    out=$(sh "$s" 2>&1); status=$?
+    printf '%s\n' "$out" >> "$log"
+    printf '%s\n' "$out" | grep -E '^(FAIL|#)'
+    if [ $status -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
+        echo "FAIL $s exited with status $status" | tee -a "$log"
+    fi
+done
+
+passed=$(grep -c '^PASS' "$log")
+failed=$(grep -c '^FAIL' "$log")
+echo "(details: $log)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,119 @@
+#!/bin/sh
+# test_cli.sh -- the resnet command as a user runs it: output formats, exit
+# statuses, errors on stderr, and the other images still printed when one fails.
+cd "$(dirname "$0")/.." || exit 2
+R=./resnet
+FIX=tests/fixtures/basic_small
+M="-m $FIX/spec.json -w $FIX/weights.safetensors"
+IMG=tests/images/parity
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+check() {  # check "what" command...: PASS when the command succeeds
+    what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then
+        echo "PASS $what"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $what"
+        fail=$((fail + 1))
+    fi
+}
+status_is() {  # status_is N command...: the command exits with status N
+    want=$1
+    shift
+    "$@" >"$T/out" 2>"$T/err"
+    [ $? -eq "$want" ]
+}
+
+# --- help and version ---
+check "--version prints the version" sh -c "$R --version | grep -q '^resnet [0-9]'"
+check "--help exits 0 and lists the commands" sh -c "$R --help | grep -q classify"
+check "classify --help exits 0" sh -c "$R classify --help | grep -q -- '--format'"
+check "summary --help exits 0" sh -c "$R summary --help | grep -q -- '--depth'"
+check "bench --help exits 0" sh -c "$R bench --help | grep -q -- '--batch'"
+check "unknown command exits 2" status_is 2 $R frobnicate
+check "no command exits 2" status_is 2 $R
+check "every documented option of classify is in the man page" sh -c \
+    "for o in model weights top format threads depth batch runs help version; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
+
+# --- classify: formats ---
+$R classify $M -k 3 $IMG/chelsea.jpg $IMG/coffee.png >"$T/text" 2>"$T/err"
+check "text output: exit 0" [ $? -eq 0 ]
+check "text output: path line then 3 label lines per image" \
+    sh -c "[ \$(wc -l <'$T/text') -eq 8 ] && head -1 '$T/text' | grep -qx '$IMG/chelsea.jpg'"
+check "text output: nothing on stderr" [ ! -s "$T/err" ]
+
+$R classify $M -k 2 -f tsv $IMG/chelsea.jpg $IMG/rocket.jpg >"$T/tsv"
+check "tsv: one line per label" [ "$(wc -l <"$T/tsv")" -eq 4 ]
+check "tsv: path, rank, index, prob, label" \
+    sh -c "awk -F'\t' 'NF!=5 || \$2<1 || \$2>2 || \$3<0 || \$3>9 || \$4<0 || \$4>1 {exit 1}' '$T/tsv'"
+check "tsv: labels come from the spec's labels file" sh -c "cut -f5 '$T/tsv' | grep -q '^thing '"
+
+$R classify $M -f json $IMG/chelsea.jpg >"$T/json"
+check "json: one object per line with path and top" \
+    sh -c "[ \$(wc -l <'$T/json') -eq 1 ] && grep -q '^{\"path\":\"$IMG/chelsea.jpg\",\"top\":\[{\"index\":' '$T/json'"
+check "json: probabilities have at least 7 significant digits" \
+    grep -Eq '"prob":(0\.0*[1-9][0-9]{6,}|[1-9]\.?[0-9]{6,}|[0-9.]+e-?[0-9]+)' "$T/json"
+if [ -x /usr/bin/python3 ]; then
+    check "json: every line parses, top-5 sorted, probabilities sum <= 1" /usr/bin/python3 -c "
+import json, sys
+for line in open('$T/json'):
+    o = json.loads(line)
+    p = [t['prob'] for t in o['top']]
+    assert len(p) == 5 and p == sorted(p, reverse=True) and sum(p) <= 1.0001
+"
+fi
+
+# --- classify: failures do not lose the other images ---
+printf 'not an image\n' >"$T/notes.txt"
+: >"$T/empty.jpg"
+head -c 2000 $IMG/chelsea.jpg >"$T/truncated.jpg"
+status_is 1 $R classify $M -f json $IMG/coffee.png "$T/missing.jpg" "$T/notes.txt" "$T/empty.jpg" \
+    "$T/truncated.jpg" $IMG/rocket.jpg
+check "bad images: exit status 1" [ $? -eq 0 ]
+check "bad images: the good ones are printed in order" \
+    sh -c "head -1 '$T/out' | grep -q coffee.png && tail -1 '$T/out' | grep -q rocket.jpg"
+check "bad images: one json error object per bad file" [ "$(grep -c '"error":' "$T/out")" -eq 4 ]
+check "bad images: one stderr line per bad file, naming it" \
+    sh -c "[ \$(wc -l <'$T/err') -eq 4 ] && grep -q missing.jpg '$T/err' && grep -q notes.txt '$T/err' \
+           && grep -q empty.jpg '$T/err' && grep -q truncated.jpg '$T/err'"
+
+# --- classify: paths from standard input ---
+printf '%s\n%s\n' $IMG/rocket.jpg $IMG/astronaut.png | $R classify $M -k 1 -f tsv - >"$T/stdin"
+check "paths from stdin ('-'), in order" \
+    sh -c "[ \$(wc -l <'$T/stdin') -eq 2 ] && head -1 '$T/stdin' | grep -q rocket.jpg"
+
+# --- classify: usage, spec and weights errors exit 2 before any image ---
+check "-k 0 exits 2" status_is 2 $R classify $M -k 0 $IMG/rocket.jpg
+check "-f xml exits 2" status_is 2 $R classify $M -f xml $IMG/rocket.jpg
+check "no image exits 2" status_is 2 $R classify $M
+check "-t abc exits 2" status_is 2 $R classify $M -t abc $IMG/rocket.jpg
+printf '{"depth": 50, "colour": "red"}' >"$T/bad.json"
+status_is 2 $R classify -m "$T/bad.json" -w $FIX/weights.safetensors $IMG/rocket.jpg
+rc=$?
+check "bad spec: exit 2, one line naming the key, nothing on stdout" \
+    sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q colour '$T/err'"
+status_is 2 $R classify -m $FIX/spec.json -w tests/fixtures/bottleneck_small/weights.safetensors $IMG/rocket.jpg
+rc=$?
+check "mismatched weights: exit 2 naming the tensor" sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && grep -q 'conv1.weight has shape' '$T/err'"
+mkdir "$T/home"
+RESNET_HOME="$T/home" $R classify -m resnet18 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+check "no weights: exit 2 and says where to put them" \
+    sh -c "[ $? -eq 2 ] && grep -q '$T/home/resnet18.safetensors' '$T/err' && grep -q README '$T/err'"
+cp $FIX/weights.safetensors "$T/home/basic-small.safetensors"
+RESNET_HOME="$T/home" $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+check "default weights found in \$RESNET_HOME/NAME.safetensors" [ $? -eq 0 ] && [ -s "$T/out" ]
+
+# --- summary ---
+$R summary --depth 50 >"$T/sum"
+check "summary --depth 50: torchvision's 25,557,032 trainable parameters" \
+    grep -qx 'Trainable params: 25,557,032' "$T/sum"
+check "summary --depth 42 exits 2" status_is 2 $R summary --depth 42
+check "summary of a spec file" sh -c "$R summary -m $FIX/spec.json | grep -q '^Total params'"
+
+echo "# tests/test_cli.sh: $pass passed, $fail failed"
+[ $fail -eq 0 ]

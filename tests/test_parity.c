@@ -1,0 +1,376 @@
+/* test_parity.c -- the whole pipeline against PyTorch, tensor by tensor.
+ *
+ * tests/gen_reference.py writes one directory per network (see its header):
+ * spec.json, weights[.<dtype>].safetensors and expected[.<dtype>].safetensors
+ * holding, per image of tests/images/parity/, the preprocessed input
+ * `input.<file>` [3][h][w] and the softmax `probs.<file>` [classes].
+ *
+ * For every case under tests/fixtures/ (committed, small) and tests/cache/
+ * (full-size, made by `make test` when torch is installed):
+ *   - img_load + img_to_tensor must reproduce input.<file>;
+ *   - the forward pass, fed the REFERENCE input so that it is judged apart
+ *     from preprocessing, must reproduce probs.<file> and its top-5 order,
+ *     for every stored weight dtype;
+ *   - one batch of all images must give what batch 1 gave, image by image
+ *     (small nets only).
+ * Every line reports the largest difference, so a drift shows before it fails.
+ *
+ * Usage: build/test_parity [TESTS_DIR]   (default "tests", run from the repo root) */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "err.h"
+#include "forward.h"
+#include "image.h"
+#include "net.h"
+#include "spec.h"
+#include "weights.h"
+
+#define TOL_INPUT 1e-4f   /* preprocessed pixel, after normalisation */
+#define TOL_PROBS 1e-4f   /* probability, absolute */
+#define TOL_BATCH 1e-6f   /* batch N against batch 1: the same arithmetic */
+#define TOP_K 5
+#define MAX_NAMES 64
+#define PATH_LEN 4096
+
+struct names {
+    char *name[MAX_NAMES];
+    int n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entries of `dir` that start with `prefix` and end with `suffix`. */
+static void list_dir(const char *dir, const char *prefix, const char *suffix, struct names *out)
+{
+    out->n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t lp = strlen(prefix), ls = strlen(suffix);
+    for (struct dirent *de; (de = readdir(d)) && out->n < MAX_NAMES;) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < lp + ls || strncmp(de->d_name, prefix, lp) ||
+            strcmp(de->d_name + l - ls, suffix))
+            continue;
+        out->name[out->n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(out->name, (size_t)out->n, sizeof *out->name, cmp_str);
+}
+
+static void free_names(struct names *ns)
+{
+    for (int i = 0; i < ns->n; i++)
+        free(ns->name[i]);
+    ns->n = 0;
+}
+
+/* out = a/b; an over-long path becomes "" so that opening it fails. */
+static char *path_join(char out[PATH_LEN], const char *a, const char *b)
+{
+    int n = snprintf(out, PATH_LEN, "%s/%s", a, b);
+    if (n < 0 || n >= PATH_LEN)
+        out[0] = 0;
+    return out;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A copy of an F32 tensor of `count` values (the mapping may be unaligned),
+ * or NULL with a reason in *why. */
+static float *read_f32(const struct st_file *f, const char *name, long count, const char **why)
+{
+    const struct st_tensor *t = st_find(f, name);
+    if (!t) {
+        *why = "missing";
+        return NULL;
+    }
+    if (t->dtype != ST_F32 || t->nbytes != (size_t)count * sizeof(float)) {
+        *why = "not F32 of the expected size";
+        return NULL;
+    }
+    float *v = malloc(t->nbytes);
+    if (v)
+        memcpy(v, t->data, t->nbytes);
+    *why = v ? "" : "out of memory";
+    return v;
+}
+
+static float max_abs_diff(const float *a, const float *b, long n)
+{
+    float m = 0;
+    for (long i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        if (!(d <= m))        /* NaN sticks */
+            m = d;
+    }
+    return m;
+}
+
+/* idx[0..k) = indices of the k largest of p[0..n), largest first. */
+static void top_k(const float *p, int n, int k, int *idx)
+{
+    for (int j = 0; j < k; j++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            int taken = 0;
+            for (int t = 0; t < j; t++)
+                taken |= idx[t] == i;
+            if (!taken && (best < 0 || p[i] > p[best]))
+                best = i;
+        }
+        idx[j] = best;
+    }
+}
+
+static void format_top(const int *idx, int k, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int j = 0; j < k && o < len; j++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", j ? "," : "", idx[j]);
+}
+
+/* One case directory: everything its expected files hold. */
+struct ref_case {
+    char dir[PATH_LEN];
+    const char *label;           /* "fixtures/basic_small", for messages */
+    struct arch arch;
+    struct names images;         /* image file names, from the probs.* entries */
+    float **input;               /* [n_images][3 * in_h * in_w], reference inputs */
+    long in_len, classes;
+};
+
+static void check_inputs(struct ref_case *c, const char *images_dir)
+{
+    float *mine = malloc((size_t)c->in_len * sizeof(float));
+    for (int i = 0; i < c->images.n; i++) {
+        const char *img = c->images.name[i];
+        char path[PATH_LEN];
+        struct image im = {0};
+        struct err e = {{0}};
+        if (img_load(path_join(path, images_dir, img), &im, &e) < 0) {
+            CHECK(0, "%s %s: image loads: %s", c->label, img, e.msg);
+            continue;
+        }
+        if (img_to_tensor(&im, &c->arch.pre, c->arch.in_h, c->arch.in_w, mine, &e) < 0) {
+            CHECK(0, "%s %s: img_to_tensor: %s", c->label, img, e.msg);
+        } else {
+            float d = max_abs_diff(mine, c->input[i], c->in_len);
+            CHECK(d <= TOL_INPUT, "%s %s: preprocessed input %dx%d -> %dx%d, max |diff| %.2e",
+                  c->label, img, im.w, im.h, c->arch.in_w, c->arch.in_h, d);
+        }
+        img_free(&im);
+    }
+    free(mine);
+}
+
+/* Build the net and load one weight file; NULL after a FAIL line. */
+static struct net *load_net(const struct ref_case *c, const char *weights)
+{
+    struct net *n = calloc(1, sizeof *n);
+    struct err e = {{0}};
+    char path[PATH_LEN];
+    path_join(path, c->dir, weights);
+    if (net_build(&c->arch, n, &e) < 0) {
+        CHECK(0, "%s: net_build: %s", c->label, e.msg);
+        free(n);
+        return NULL;
+    }
+    if (weights_load(n, path, &e) < 0) {
+        CHECK(0, "%s %s: weights_load: %s", c->label, weights, e.msg);
+        net_free(n);
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* probs of every image, batch 1, into got[i]; then, if `batched`, all at once. */
+static void check_weights(struct ref_case *c, const char *weights, int batched)
+{
+    /* "weights.f16.safetensors" -> ".f16", the tag of its expected file */
+    char tag[64], file[128], expected[PATH_LEN];
+    size_t tl = strlen(weights) - strlen("weights") - strlen(".safetensors");
+    snprintf(tag, sizeof tag, "%.*s", (int)tl, weights + strlen("weights"));
+    snprintf(file, sizeof file, "expected%s.safetensors", tag);
+    path_join(expected, c->dir, file);
+    const char *dt = tag[0] ? tag + 1 : "f32";
+
+    struct st_file ef;
+    struct err e = {{0}};
+    if (st_open(expected, &ef, &e) < 0) {
+        CHECK(0, "%s %s: expected file: %s", c->label, dt, e.msg);
+        return;
+    }
+    struct net *n = load_net(c, weights);
+    struct fwd *f = NULL;
+    if (n && fwd_create(&f, n, 1, &e) < 0) {
+        CHECK(0, "%s %s: fwd_create(batch 1): %s", c->label, dt, e.msg);
+        f = NULL;
+    }
+    int n_img = c->images.n, k = c->classes < TOP_K ? (int)c->classes : TOP_K;
+    float *got = calloc((size_t)n_img * (size_t)c->classes, sizeof(float));
+    int have_all = f != NULL;
+
+    for (int i = 0; f && i < n_img; i++) {
+        const char *img = c->images.name[i], *why;
+        char key[300];
+        snprintf(key, sizeof key, "probs.%s", img);
+        float *want = read_f32(&ef, key, c->classes, &why);
+        const float *p = fwd_run(f, c->input[i]);
+        if (!p) {
+            CHECK(0, "%s %s %s: fwd_run returned NULL", c->label, dt, img);
+            have_all = 0;
+            free(want);
+            continue;
+        }
+        memcpy(got + (long)i * c->classes, p, (size_t)c->classes * sizeof(float));
+        if (!want) {
+            CHECK(0, "%s %s %s: expected %s: %s", c->label, dt, img, key, why);
+            continue;
+        }
+        int ti[TOP_K], tw[TOP_K];
+        char s_got[64], s_want[64];
+        top_k(p, (int)c->classes, k, ti);
+        top_k(want, (int)c->classes, k, tw);
+        format_top(ti, k, s_got, sizeof s_got);
+        format_top(tw, k, s_want, sizeof s_want);
+        float d = max_abs_diff(p, want, c->classes);
+        int same = memcmp(ti, tw, (size_t)k * sizeof(int)) == 0;
+        CHECK(d <= TOL_PROBS && same, "%s %s %s: probs max |diff| %.2e, top-%d %s%s%s",
+              c->label, dt, img, d, k, s_got, same ? "" : " want ", same ? "" : s_want);
+        free(want);
+    }
+    fwd_free(f);
+
+    if (batched && have_all && n_img > 1) {
+        struct fwd *fb = NULL;
+        float *in = malloc((size_t)n_img * (size_t)c->in_len * sizeof(float));
+        for (int i = 0; i < n_img; i++)
+            memcpy(in + (long)i * c->in_len, c->input[i], (size_t)c->in_len * sizeof(float));
+        if (fwd_create(&fb, n, n_img, &e) < 0) {
+            CHECK(0, "%s %s: fwd_create(batch %d): %s", c->label, dt, n_img, e.msg);
+        } else {
+            const float *p = fwd_run(fb, in);
+            float d = p ? max_abs_diff(p, got, (long)n_img * c->classes) : NAN;
+            CHECK(p && d <= TOL_BATCH, "%s %s: batch %d equals batch 1, max |diff| %.2e",
+                  c->label, dt, n_img, d);
+        }
+        fwd_free(fb);
+        free(in);
+    }
+    free(got);
+    if (n) {
+        net_free(n);
+        free(n);
+    }
+    st_close(&ef);
+}
+
+/* `batched`: also the batch-of-all-images check (on the F32 weights). */
+static void run_case(const char *dir, const char *label, const char *images_dir, int batched)
+{
+    struct ref_case c = {0};
+    struct err e = {{0}};
+    char path[PATH_LEN];
+    snprintf(c.dir, sizeof c.dir, "%s", dir);
+    c.label = label;
+
+    if (spec_load(path_join(path, dir, "spec.json"), &c.arch, &e) < 0) {
+        CHECK(0, "%s: spec_load: %s", label, e.msg);
+        return;
+    }
+    c.in_len = 3L * c.arch.in_h * c.arch.in_w;
+    c.classes = c.arch.classes;
+
+    struct st_file ef;
+    if (st_open(path_join(path, dir, "expected.safetensors"), &ef, &e) < 0) {
+        CHECK(0, "%s: expected file: %s", label, e.msg);
+        return;
+    }
+    for (int i = 0; i < ef.n && c.images.n < MAX_NAMES; i++)
+        if (!strncmp(ef.tensor[i].name, "probs.", 6))
+            c.images.name[c.images.n++] = strdup(ef.tensor[i].name + 6);
+    qsort(c.images.name, (size_t)c.images.n, sizeof *c.images.name, cmp_str);
+    c.input = calloc((size_t)c.images.n + 1, sizeof *c.input);
+    int inputs_ok = c.images.n > 0;
+    for (int i = 0; i < c.images.n; i++) {
+        const char *why;
+        char key[300];
+        snprintf(key, sizeof key, "input.%s", c.images.name[i]);
+        c.input[i] = read_f32(&ef, key, c.in_len, &why);
+        if (!c.input[i]) {
+            CHECK(0, "%s: expected %s [3,%d,%d]: %s", label, key, c.arch.in_h, c.arch.in_w, why);
+            inputs_ok = 0;
+        }
+    }
+    st_close(&ef);
+    if (!inputs_ok) {
+        CHECK(c.images.n > 0, "%s: expected.safetensors names some images", label);
+        goto done;
+    }
+
+    check_inputs(&c, images_dir);
+
+    struct names weights;
+    list_dir(dir, "weights", ".safetensors", &weights);
+    CHECK(weights.n > 0, "%s: %d weight file(s)", label, weights.n);
+    for (int w = 0; w < weights.n; w++)
+        check_weights(&c, weights.name[w],
+                      batched && strcmp(weights.name[w], "weights.safetensors") == 0);
+    free_names(&weights);
+done:
+    for (int i = 0; i < c.images.n; i++)
+        free(c.input[i]);
+    free(c.input);
+    free_names(&c.images);
+}
+
+/* Every case directory (one holding spec.json) under root/sub; how many. */
+static int run_cases(const char *root, const char *sub, const char *images_dir, int batched)
+{
+    char dir[PATH_LEN], path[PATH_LEN], spec[PATH_LEN], label[PATH_LEN];
+    struct names cases;
+    list_dir(path_join(dir, root, sub), "", "", &cases);
+    int ran = 0;
+    for (int i = 0; i < cases.n; i++) {
+        path_join(path, dir, cases.name[i]);
+        if (!is_file(path_join(spec, path, "spec.json")))
+            continue;
+        path_join(label, sub, cases.name[i]);
+        run_case(path, label, images_dir, batched);
+        ran++;
+    }
+    free_names(&cases);
+    return ran;
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = argc > 1 ? argv[1] : "tests";
+    char images_dir[PATH_LEN];
+    path_join(images_dir, root, "images/parity");
+
+    /* Batch N is checked on the small nets only: it costs a second forward
+     * pass per image, and a batching bug shows at any size. */
+    int n = run_cases(root, "fixtures", images_dir, 1);
+    CHECK(n > 0, "%d committed parity case(s) in %s/fixtures", n, root);
+    if (run_cases(root, "cache", images_dir, 0) == 0)
+        printf("# note: no full-size references in %s/cache (made by `make test` when "
+               "python3-torch is installed)\n", root);
+    return CHECK_DONE();
+}
