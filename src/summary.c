@@ -157,7 +157,11 @@ static void print_layer(FILE *out, const struct net *n, const struct layer *l)
 {
     char name[128], shape[64], params[32], conn[2][80];
     snprintf(name, sizeof name, "%s (%s)", l->name, class_name(l->kind));
-    if (l->kind == LAYER_GAP || l->kind == LAYER_DENSE)
+    /* tf.keras 2.x reports an InputLayer's output shape as a list of one
+     * shape, "[(None, 224, 224, 3)]", which the column then cuts. */
+    if (l->kind == LAYER_INPUT)
+        snprintf(shape, sizeof shape, "[(None, %d, %d, %d)]", l->out_h, l->out_w, l->out_c);
+    else if (l->kind == LAYER_GAP || l->kind == LAYER_DENSE)
         snprintf(shape, sizeof shape, "(None, %d)", l->out_c);
     else
         snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->out_h, l->out_w, l->out_c);

@@ -262,7 +262,7 @@ static void check_layout(void)
     n.params = 1234567, n.frozen = 1000, n.macs = 999;
 
     static const char *const rows[][4] = {
-        {"input_1 (InputLayer)", "(None, 8, 8, 3)", "0", ""},
+        {"input_1 (InputLayer)", "[(None, 8, 8, 3)]", "0", ""},
         {"stem (Conv2D)", "(None, 8, 8, 4)", "108", "input_1[0][0]"},
         {"main_conv (Conv2D)", "(None, 112, 112, 128", "144", "stem[0][0]"},
         {"proj (Conv2D)", "(None, 8, 8, 4)", "12345678901", "stem[0][0]"},

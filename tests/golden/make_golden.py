@@ -158,7 +158,9 @@ def summary(name, layers, trainable, frozen, macs):
     ordered = keras_order(layers)
     for i, l in enumerate(ordered):
         links = ['%s[0][0]' % p for p in l.inputs] or ['']
-        out.append(row(['%s (%s)' % (l.name, l.cls), l.shape, l.params, links[0]]))
+        # tf.keras 2.x gives an InputLayer's output shape as a list of one shape
+        shape = [l.shape] if l.cls == 'InputLayer' else l.shape
+        out.append(row(['%s (%s)' % (l.name, l.cls), shape, l.params, links[0]]))
         out.extend(row(['', '', '', link]) for link in links[1:])
         out.append(('=' if i == len(ordered) - 1 else '_') * LINE_LENGTH)
     out += ['Total params: {:,}'.format(trainable + frozen),
