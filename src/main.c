@@ -13,11 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bench.h"
 #include "forward.h"
 #include "image.h"
 #include "labels.h"
 #include "net.h"
+#include "pipeline.h"
 #include "spec.h"
 #include "summary.h"
 #include "weights.h"
@@ -46,10 +49,12 @@ static const char usage_main[] =
 
 static const char usage_classify[] =
     "usage: resnet classify [-m NAME|SPEC.json] [-w WEIGHTS] [-k K] [-f text|tsv|json]\n"
-    "                       [-t THREADS] PATH...\n"
+    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] PATH...\n"
     "\n"
     "Print the top-K ImageNet (or the spec's) labels of each JPEG or PNG image.\n"
-    "A PATH of - reads image paths from standard input, one per line.\n"
+    "A PATH may be a file, a directory (its images in sorted order; files that are\n"
+    "not JPEG or PNG by content are skipped) or - to read image paths from standard\n"
+    "input, one per line. Each result is printed as soon as its image is done.\n"
     "\n"
     "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
     "  -w, --weights FILE       .safetensors weights with torchvision names (default:\n"
@@ -58,11 +63,16 @@ static const char usage_classify[] =
     "  -k, --top K              labels per image (default 5)\n"
     "  -f, --format FMT         text (default), tsv (path rank index prob label) or json\n"
     "                           (one object per image per line)\n"
+    "  -b, --batch N            images per forward pass (default 1); the next batch is\n"
+    "                           decoded while the network runs\n"
     "  -t, --threads N          threads (default: all cores)\n"
+    "  -r, --recursive          descend into subdirectories\n"
+    "  -0, --null               paths on standard input are NUL-separated (find -print0)\n"
+    "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
     "  -h, --help               this help\n"
     "\n"
-    "Exit status: 0 all images classified, 1 some failed (the others are printed),\n"
-    "2 usage, spec or weights error.\n";
+    "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
+    "and the others are printed), 2 usage, spec or weights error.\n";
 
 static const char usage_summary[] =
     "usage: resnet summary [--depth N | -m NAME|SPEC.json]\n"
@@ -76,10 +86,12 @@ static const char usage_summary[] =
 
 static const char usage_bench[] =
     "usage: resnet bench [-m NAME|SPEC.json] [-w WEIGHTS] [-b BATCH] [-t THREADS]\n"
-    "                    [-n RUNS]\n"
+    "                    [-n RUNS] [--size N] [--layers] [-f text|json]\n"
     "\n"
-    "Time the forward pass: one warm-up run, then RUNS timed runs; prints the\n"
-    "median and minimum ms per batch, images/s and GFLOP/s (2 x multiply-adds).\n"
+    "Time the forward pass: warm-up runs (at least one, and at least 0.2 s), then\n"
+    "RUNS timed runs; prints the median and minimum ms per batch, images/s, GFLOP/s\n"
+    "(2 x multiply-adds) and their share of this CPU's FP32 peak, which it measures\n"
+    "with a short FMA loop on all threads (AVX-512, else AVX2, else scalar).\n"
     "Without -w it runs on generated weights (timing does not depend on them).\n"
     "\n"
     "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
@@ -87,6 +99,13 @@ static const char usage_bench[] =
     "  -b, --batch N            images per forward pass (default 1)\n"
     "  -t, --threads N          threads (default: all cores)\n"
     "  -n, --runs N             timed runs (default 10)\n"
+    "      --size N             run the net on NxN inputs instead of the spec's\n"
+    "      --layers             also print each op's median ms and GFLOP/s\n"
+    "  -f, --format FMT         text (default) or json: one object with model, input,\n"
+    "                           batch, threads, runs, warmup, ms_median, ms_min,\n"
+    "                           images_per_s, gflop_per_batch, gflops, peak_gflops,\n"
+    "                           peak_isa, peak_percent and, with --layers,\n"
+    "                           layers: [{name, ms, gflops}, ...]\n"
     "  -h, --help               this help\n";
 
 static void fail(const char *msg)
@@ -115,11 +134,29 @@ static int parse_count(const char *s, int max)
 
 /* --- loading: spec -> net -> weights (shared by classify and bench) --- */
 
-static int load_net(const char *model, const char *weights, int random_ok, struct net *n)
+/* bench --size: run the net on size x size inputs instead of the spec's.  The
+ * resize before the centre crop scales with the input, as the spec's default
+ * (input x 256/224) does. */
+static void set_input_size(struct arch *a, int size)
+{
+    int shorter = a->in_h < a->in_w ? a->in_h : a->in_w;
+    a->pre.resize = (int)(((long)a->pre.resize * size + shorter / 2) / shorter);
+    a->in_h = a->in_w = size;
+}
+
+/* size > 0 replaces the spec's input size (bench --size); 0 keeps it. */
+static int load_net(const char *model, const char *weights, int random_ok, int size,
+                    struct net *n)
 {
     struct arch a;
     struct err e;
-    if (spec_load(model, &a, &e) || net_build(&a, n, &e)) {
+    if (spec_load(model, &a, &e)) {
+        fail(e.msg);
+        return -1;
+    }
+    if (size)
+        set_input_size(&a, size);
+    if (net_build(&a, n, &e)) {
         fail(e.msg);
         return -1;
     }
@@ -240,49 +277,62 @@ static void print_failure(enum format fmt, const char *path, const char *msg)
     }
 }
 
-struct classifier {
-    const struct net *net;
-    struct fwd *fwd;
-    const struct labels *labels;
-    float *input;   /* [3][in_h][in_w] */
-    int k;
-    enum format fmt;
+/* Progress on stderr, only when it is a terminal: images done, rate, ETA. */
+struct progress {
+    int on;
+    long done, total;   /* total -1: unknown (paths from stdin) */
+    double t0;
+    int drawn;          /* a progress line is on screen */
 };
 
-/* Classify one file and print it; returns 0, or 1 if the image failed. */
-static int classify_one(struct classifier *c, const char *path)
+static double seconds(void)
 {
-    const struct arch *a = &c->net->arch;
-    struct image im;
-    struct err e;
-    if (img_load(path, &im, &e)) {
-        print_failure(c->fmt, path, e.msg);
-        return 1;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void progress_clear(struct progress *pr)
+{
+    if (pr->drawn) {
+        fputs("\r\033[K", stderr);
+        pr->drawn = 0;
     }
-    int rc = img_to_tensor(&im, &a->pre, a->in_h, a->in_w, c->input, &e);
-    img_free(&im);
-    if (rc) {
-        print_failure(c->fmt, path, e.msg);
-        return 1;
+}
+
+static void progress_draw(struct progress *pr)
+{
+    if (!pr->on)
+        return;
+    double dt = seconds() - pr->t0;
+    double rate = dt > 0 ? pr->done / dt : 0;
+    fprintf(stderr, "\r\033[K%ld", pr->done);
+    if (pr->total >= 0)
+        fprintf(stderr, "/%ld", pr->total);
+    fprintf(stderr, " images, %.1f images/s", rate);
+    if (pr->total > 0 && rate > 0) {
+        long eta = (long)((pr->total - pr->done) / rate + 0.5);
+        fprintf(stderr, ", ETA %ld:%02ld", eta / 60, eta % 60);
     }
-    const float *prob = fwd_run(c->fwd, c->input);
-    int idx[c->k];
-    top_k(prob, a->classes, c->k, idx);
-    print_result(c->fmt, path, prob, idx, c->k, c->labels);
-    return 0;
+    fflush(stderr);
+    pr->drawn = 1;
 }
 
 static int cmd_classify(int argc, char **argv)
 {
+    enum { OPT_MAX_PIXELS = 256 };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"top", required_argument, 0, 'k'},   {"format", required_argument, 0, 'f'},
-        {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
+        {"threads", required_argument, 0, 't'}, {"batch", required_argument, 0, 'b'},
+        {"recursive", no_argument, 0, 'r'},   {"null", no_argument, 0, '0'},
+        {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
-    int k = 5, threads = 0, opt;
+    int k = 5, threads = 0, quiet = 0, opt;
+    struct pipe_opts po = {.batch = 1};
     enum format fmt = FMT_TEXT;
-    while ((opt = getopt_long(argc, argv, "m:w:k:f:t:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "m:w:k:f:t:b:r0qh", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'w': weights = optarg; break;
@@ -300,58 +350,69 @@ static int cmd_classify(int argc, char **argv)
             if ((threads = parse_count(optarg, 1024)) < 0)
                 return usage_error(usage_classify, "-t needs a positive integer, not \"%s\"", optarg);
             break;
+        case 'b':
+            if ((po.batch = parse_count(optarg, 1024)) < 0)
+                return usage_error(usage_classify, "-b needs a positive integer, not \"%s\"", optarg);
+            break;
+        case 'r': po.recursive = 1; break;
+        case '0': po.nul = 1; break;
+        case 'q': quiet = 1; break;
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
         }
     }
     if (optind >= argc)
-        return usage_error(usage_classify, "classify needs at least one image%s", "");
+        return usage_error(usage_classify, "classify needs at least one image, directory or -%s", "");
     if (threads)
         omp_set_num_threads(threads);
 
     struct net net;
-    if (load_net(model, weights, 0, &net))
+    if (load_net(model, weights, 0, 0, &net))
         return EXIT_USAGE;
     struct labels labels;
     struct err e;
     struct fwd *fwd = NULL;
+    struct pipeline *pipe = NULL;
     int status = EXIT_USAGE;
     if (labels_load(&net.arch, &labels, &e)) {
         fail(e.msg);
         net_free(&net);
         return EXIT_USAGE;
     }
-    if (fwd_create(&fwd, &net, 1, &e)) {
+    if (fwd_create(&fwd, &net, po.batch, &e) ||
+        pipe_open(&pipe, argv + optind, argc - optind, &net.arch, &po, &e)) {
         fail(e.msg);
         goto out;
     }
-    struct classifier c = {&net, fwd, &labels, NULL,
-                           k < net.arch.classes ? k : net.arch.classes, fmt};
-    c.input = malloc((size_t)3 * net.arch.in_h * net.arch.in_w * sizeof(float));
-    if (!c.input) {
+    struct progress pr = {isatty(STDERR_FILENO) && !quiet, 0, pipe_total(pipe), seconds(), 0};
+    const int classes = net.arch.classes, top = k < classes ? k : classes;
+    int *idx = malloc((size_t)top * sizeof *idx);
+    if (!idx) {
         fail("out of memory");
         goto out;
     }
     status = 0;
-    for (int i = optind; i < argc; i++) {
-        if (strcmp(argv[i], "-") != 0) {
-            status |= classify_one(&c, argv[i]);
-            continue;
+    const struct pipe_batch *b;
+    while ((b = pipe_next(pipe))) {
+        const float *prob = fwd_run(fwd, b->input);
+        progress_clear(&pr);
+        for (int i = 0; i < b->n; i++) {
+            const struct pipe_slot *s = &b->slot[i];
+            if (s->failed) {
+                print_failure(fmt, s->path, s->error);
+                status = EXIT_IMAGE_FAILED;
+                continue;
+            }
+            top_k(prob + (size_t)i * classes, classes, top, idx);
+            print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &labels);
         }
-        /* "-": paths from standard input, one per line */
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        while ((len = getline(&line, &cap, stdin)) > 0) {
-            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                line[--len] = 0;
-            if (len)
-                status |= classify_one(&c, line);
-        }
-        free(line);
+        pr.done += b->n;
+        progress_draw(&pr);
     }
-    free(c.input);
+    progress_clear(&pr);
+    free(idx);
 out:
+    pipe_close(pipe);
     fwd_free(fwd);
     labels_free(&labels);
     net_free(&net);
@@ -397,17 +458,57 @@ static int cmd_summary(int argc, char **argv)
 
 /* --- bench --- */
 
-static double now_ms(void)
+static void print_bench_text(const struct net *n, const struct fwd *f, int batch,
+                             const struct bench_times *t, const struct bench_peak *pk,
+                             const double *layer_ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+    double gflop = 2.0 * n->macs * batch / 1e9;
+    double gflops = gflop * 1000.0 / t->ms_median;
+    printf("model %s, %dx%d, batch %d, threads %d, %d runs after %d warm-up\n", n->arch.name,
+           n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
+    printf("ms per batch: median %.3f, min %.3f\n", t->ms_median, t->ms_min);
+    printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
+    printf("GFLOP/s: %.1f (%.3f GFLOP per batch)\n", gflops, gflop);
+    printf("peak: %.1f GFLOP/s (%s FMA loop, %d threads); achieved %.1f%%\n", pk->gflops,
+           pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
+    if (!layer_ms)
+        return;
+    /* The ops' medians need not add up to the whole pass's median. */
+    double sum = 0;
+    for (int i = 0; i < fwd_op_count(f); i++)
+        sum += layer_ms[i];
+    printf("\n%-32s %10s %9s %7s\n", "op", "ms", "GFLOP/s", "time");
+    for (int i = 0; i < fwd_op_count(f); i++) {
+        double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
+        printf("%-32s %10.3f %9.1f %6.1f%%\n", fwd_op_name(f, i), ms,
+               ms > 0 ? op_gflop * 1000.0 / ms : 0.0, sum > 0 ? 100.0 * ms / sum : 0.0);
+    }
 }
 
-static int cmp_double(const void *a, const void *b)
+static void print_bench_json(const struct net *n, const struct fwd *f, int batch,
+                             const struct bench_times *t, const struct bench_peak *pk,
+                             const double *layer_ms)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    double gflop = 2.0 * n->macs * batch / 1e9, gflops = gflop * 1000.0 / t->ms_median;
+    printf("{\"model\":");
+    json_string(stdout, n->arch.name);
+    printf(",\"input\":[%d,%d],\"batch\":%d,\"threads\":%d,\"runs\":%d,\"warmup\":%d",
+           n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
+    printf(",\"ms_median\":%.6g,\"ms_min\":%.6g,\"images_per_s\":%.6g,\"gflop_per_batch\":%.6g"
+           ",\"gflops\":%.6g", t->ms_median, t->ms_min, batch * 1000.0 / t->ms_median, gflop, gflops);
+    printf(",\"peak_gflops\":%.6g,\"peak_isa\":\"%s\",\"peak_percent\":%.4g", pk->gflops,
+           pk->isa, 100.0 * gflops / pk->gflops);
+    if (layer_ms) {
+        printf(",\"layers\":[");
+        for (int i = 0; i < fwd_op_count(f); i++) {
+            double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
+            printf("%s{\"name\":", i ? "," : "");
+            json_string(stdout, fwd_op_name(f, i));
+            printf(",\"ms\":%.6g,\"gflops\":%.6g}", ms, ms > 0 ? op_gflop * 1000.0 / ms : 0.0);
+        }
+        printf("]");
+    }
+    printf("}\n");
 }
 
 static int cmd_bench(int argc, char **argv)
@@ -415,11 +516,12 @@ static int cmd_bench(int argc, char **argv)
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"batch", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
-        {"runs", required_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"runs", required_argument, 0, 'n'},  {"size", required_argument, 0, 's'},
+        {"layers", no_argument, 0, 'l'},      {"format", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
-    int batch = 1, threads = 0, runs = 10, opt;
-    while ((opt = getopt_long(argc, argv, "m:w:b:t:n:h", opts, NULL)) != -1) {
+    int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, opt;
+    while ((opt = getopt_long(argc, argv, "m:w:b:t:n:f:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'w': weights = optarg; break;
@@ -435,6 +537,16 @@ static int cmd_bench(int argc, char **argv)
             if ((runs = parse_count(optarg, 100000)) < 0)
                 return usage_error(usage_bench, "-n needs a positive integer, not \"%s\"", optarg);
             break;
+        case 's':
+            if ((size = parse_count(optarg, 1 << 14)) < 0)
+                return usage_error(usage_bench, "--size needs a positive integer, not \"%s\"", optarg);
+            break;
+        case 'l': layers = 1; break;
+        case 'f':
+            if (!strcmp(optarg, "text")) json = 0;
+            else if (!strcmp(optarg, "json")) json = 1;
+            else return usage_error(usage_bench, "-f must be text or json, not \"%s\"", optarg);
+            break;
         case 'h': fputs(usage_bench, stdout); return 0;
         default: fputs(usage_bench, stderr); return EXIT_USAGE;
         }
@@ -444,7 +556,7 @@ static int cmd_bench(int argc, char **argv)
     if (threads)
         omp_set_num_threads(threads);
     struct net n;
-    if (load_net(model, weights, 1, &n))
+    if (load_net(model, weights, 1, size, &n))
         return EXIT_USAGE;
     struct fwd *f;
     struct err e;
@@ -454,31 +566,28 @@ static int cmd_bench(int argc, char **argv)
         return EXIT_USAGE;
     }
     size_t count = (size_t)batch * 3 * n.arch.in_h * n.arch.in_w;
-    float *in = malloc(count * sizeof *in);
-    double *ms = malloc((size_t)runs * sizeof *ms);
-    if (!in || !ms) {
+    float *in = malloc(count * sizeof *in);   /* [batch][3][in_h][in_w] */
+    double *layer_ms = layers ? malloc((size_t)fwd_op_count(f) * sizeof *layer_ms) : NULL;
+    if (!in || (layers && !layer_ms)) {
         fail("out of memory");
-        free(in), free(ms), fwd_free(f), net_free(&n);
+        free(in), free(layer_ms), fwd_free(f), net_free(&n);
         return EXIT_USAGE;
     }
+    /* Any values in the normalised range will do: timing does not depend on them. */
     for (size_t i = 0; i < count; i++)
         in[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
-    fwd_run(f, in);   /* warm-up: page in weights and buffers */
-    for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
-        fwd_run(f, in);
-        ms[r] = now_ms() - t0;
+    struct bench_times t;
+    struct bench_peak pk;
+    int status = 0;
+    if (bench_forward(f, in, runs, layer_ms, &t, &e)) {
+        fail(e.msg);
+        status = EXIT_USAGE;
+    } else {
+        bench_peak(omp_get_max_threads(), &pk);
+        (json ? print_bench_json : print_bench_text)(&n, f, batch, &t, &pk, layer_ms);
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-    double med = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
-    double gflop = 2.0 * n.macs * batch / 1e9;
-    printf("model %s, batch %d, threads %d, %d runs\n", n.arch.name, batch,
-           omp_get_max_threads(), runs);
-    printf("ms per batch: median %.2f, min %.2f\n", med, ms[0]);
-    printf("images/s: %.1f\n", batch * 1000.0 / med);
-    printf("GFLOP/s: %.1f (%.2f GFLOP per batch)\n", gflop * 1000.0 / med, gflop);
-    free(in), free(ms), fwd_free(f), net_free(&n);
-    return 0;
+    free(in), free(layer_ms), fwd_free(f), net_free(&n);
+    return status;
 }
 
 int main(int argc, char **argv)

@@ -38,7 +38,7 @@ check "bench --help exits 0" sh -c "$R bench --help | grep -q -- '--batch'"
 check "unknown command exits 2" status_is 2 $R frobnicate
 check "no command exits 2" status_is 2 $R
 check "every documented option of classify is in the man page" sh -c \
-    "for o in model weights top format threads depth batch runs help version; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
+    "for o in model weights top format threads depth batch runs help version recursive null quiet; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
 
 # --- classify: formats ---
 $R classify $M -k 3 $IMG/chelsea.jpg $IMG/coffee.png >"$T/text" 2>"$T/err"
@@ -86,6 +86,39 @@ check "bad images: one stderr line per bad file, naming it" \
 printf '%s\n%s\n' $IMG/rocket.jpg $IMG/astronaut.png | $R classify $M -k 1 -f tsv - >"$T/stdin"
 check "paths from stdin ('-'), in order" \
     sh -c "[ \$(wc -l <'$T/stdin') -eq 2 ] && head -1 '$T/stdin' | grep -q rocket.jpg"
+
+# --- classify: directories, recursion, NUL-separated paths, batching ---
+mkdir -p "$T/dir/sub"
+cp $IMG/rocket.jpg "$T/dir/b.jpg"
+cp $IMG/coffee.png "$T/dir/a.png"
+cp $IMG/chelsea.jpg "$T/dir/sub/c.jpg"
+printf 'notes' >"$T/dir/readme.txt"
+cp $IMG/chelsea.jpg "$T/dir/photo.txt"
+$R classify $M -k 1 -f tsv "$T/dir" >"$T/out" 2>"$T/err"
+check "directory: its images in sorted order, exit 0" \
+    sh -c "[ $? -eq 0 ] && cut -f1 '$T/out' | tr '\n' ' ' | grep -qx '$T/dir/a.png $T/dir/b.jpg $T/dir/photo.txt '"
+check "directory: non-images skipped silently, image recognised by content" \
+    sh -c "[ ! -s '$T/err' ] && ! grep -q readme '$T/out'"
+$R classify $M -k 1 -f tsv -r "$T/dir" >"$T/out"
+check "-r descends into subdirectories, in sorted order" \
+    sh -c "[ \$(wc -l <'$T/out') -eq 4 ] && tail -1 '$T/out' | grep -q sub/c.jpg"
+status_is 1 $R classify $M -k 1 -f tsv "$T/dir/readme.txt" "$T/dir"
+check "a non-image named explicitly is reported, exit 1" sh -c "[ $? -eq 0 ] && grep -q readme.txt '$T/err'"
+printf '%s\0%s\0' $IMG/rocket.jpg "$T/dir/b.jpg" | $R classify $M -k 1 -f tsv -0 - >"$T/out"
+check "-0 reads NUL-separated paths from stdin" \
+    sh -c "[ \$(wc -l <'$T/out') -eq 2 ] && tail -1 '$T/out' | grep -q b.jpg"
+$R classify $M -f tsv -b 1 -r "$T/dir" $IMG >"$T/b1"
+$R classify $M -f tsv -b 3 -r "$T/dir" $IMG >"$T/b3"
+check "-b 3 prints the same results, in the same order, as -b 1" cmp -s "$T/b1" "$T/b3"
+$R classify $M -f tsv -b 3 -r "$T/dir" 2>"$T/err" >/dev/null
+check "no progress line when stderr is not a terminal" [ ! -s "$T/err" ]
+$R classify $M -f tsv -r "$T/dir" $IMG 2>"$T/err" | head -1 >/dev/null
+check "a closed stdout (| head -1) ends the run quietly" [ ! -s "$T/err" ]
+check "-b 0 exits 2" status_is 2 $R classify $M -b 0 $IMG/rocket.jpg
+(printf '%s\n' $IMG/rocket.jpg; sleep 2; printf '%s\n' $IMG/coffee.png) |
+    $R classify $M -b 8 -k 1 -f tsv - | { read -r first; date +%s.%N >"$T/t1"; cat >/dev/null; date +%s.%N >"$T/t2"; }
+check "results stream: a slow stdin does not hold back the first result of a batch" \
+    awk -v a="$(cat "$T/t1")" -v b="$(cat "$T/t2")" 'BEGIN { exit !(b - a > 1) }'
 
 # --- classify: usage, spec and weights errors exit 2 before any image ---
 check "-k 0 exits 2" status_is 2 $R classify $M -k 0 $IMG/rocket.jpg

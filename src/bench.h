@@ -1,0 +1,40 @@
+/* bench.h -- measuring the forward pass and what the CPU could do.
+ *
+ * `resnet bench` reports its speed as a share of this machine's FP32 peak,
+ * so the peak is measured here rather than looked up: a short loop of
+ * independent FMAs on every thread, in the widest vector ISA the CPU has.
+ * The forward-pass timing follows the same recipe as the peer scripts in
+ * bench/ (warm-up, then the median and minimum of the timed runs), so the
+ * numbers compare. */
+#ifndef RESNET_BENCH_H
+#define RESNET_BENCH_H
+
+#include "err.h"
+#include "forward.h"
+
+struct bench_peak {
+    double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 */
+    const char *isa;    /* "avx512", "avx2" or "scalar" */
+    int threads;
+};
+
+/* Measure the FP32 peak on `threads` threads (a few tens of ms). */
+void bench_peak(int threads, struct bench_peak *p);
+
+struct bench_times {
+    double ms_median, ms_min;   /* per forward pass (one batch) */
+    int runs;                   /* timed runs */
+    int warmup;                 /* untimed runs before them */
+};
+
+/* Warm up, then time `runs` forward passes of f on `in` ([batch][c][h][w]).
+ * Warm-up runs until at least one pass and BENCH_WARMUP_MS have gone by, so
+ * a fast net also reaches steady clocks and caches.  When layer_ms is set
+ * ([fwd_op_count(f)]), it receives each op's median ms over the timed runs
+ * (timing an op costs two clock reads, well under 1% of any op).  Fails
+ * only when out of memory. */
+#define BENCH_WARMUP_MS 200.0
+int bench_forward(struct fwd *f, const float *in, int runs, double *layer_ms,
+                  struct bench_times *t, struct err *e);
+
+#endif

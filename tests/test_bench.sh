@@ -1,0 +1,133 @@
+#!/bin/sh
+# test_bench.sh -- `resnet bench` as a script uses it: the text and JSON
+# reports, --layers, --size and the usage errors.  Timings depend on the
+# machine and on whatever else runs on it, so nothing here asserts a speed:
+# only that the numbers exist, are positive and agree with each other.
+cd "$(dirname "$0")/.." || exit 2
+R=./resnet
+FIX=tests/fixtures/basic_small
+M="-m $FIX/spec.json -w $FIX/weights.safetensors"
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+check() {  # check "what" command...: PASS when the command succeeds
+    what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then
+        echo "PASS $what"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $what"
+        fail=$((fail + 1))
+    fi
+}
+status_is() {  # status_is N command...: the command exits with status N
+    want=$1
+    shift
+    "$@" >"$T/out" 2>"$T/err"
+    [ $? -eq "$want" ]
+}
+json_ok() {  # json_ok FILE PYTHON-EXPR...: FILE is one JSON object `o` and every expression holds
+    f=$1
+    shift
+    $PY - "$f" "$@" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "not one line"
+o = json.loads(lines[0])
+assert isinstance(o, dict)
+for expr in sys.argv[2:]:
+    assert eval(expr), expr
+EOF
+}
+
+# --- help ---
+check "bench --help lists --size, --layers and --format" \
+    sh -c "$R bench --help | grep -q -- '--size' && $R bench --help | grep -q -- '--layers' \
+           && $R bench --help | grep -q -- '--format'"
+
+# --- text report ---
+$R bench $M -n 2 >"$T/text" 2>"$T/err"
+check "text: exit 0" [ $? -eq 0 ]
+check "text: model, input size, batch and threads" grep -q '^model basic-small, 64x64, batch 1, threads' "$T/text"
+check "text: median and min ms per batch" grep -Eq '^ms per batch: median [0-9.]+, min [0-9.]+$' "$T/text"
+check "text: images/s, GFLOP/s and the share of the measured peak" \
+    sh -c "grep -q '^images/s: ' '$T/text' && grep -q '^GFLOP/s: ' '$T/text' \
+           && grep -Eq '^peak: [0-9.]+ GFLOP/s \((avx512|avx2|scalar) FMA loop' '$T/text'"
+check "text: weights given, so nothing on stderr" [ ! -s "$T/err" ]
+
+mkdir "$T/home"
+RESNET_HOME="$T/home" $R bench -m resnet20_cifar -n 2 >"$T/out" 2>"$T/err"
+check "no weights: exit 0 on generated weights" [ $? -eq 0 ]
+check "no weights: says so on stderr, not stdout" \
+    sh -c "grep -q 'generated weights' '$T/err' && ! grep -q 'generated' '$T/out'"
+
+# --- JSON report ---
+if [ -x $PY ]; then
+    $R bench $M -n 3 -b 2 -t 1 -f json >"$T/json" 2>"$T/err"
+    check "json: exit 0" [ $? -eq 0 ]
+    check "json: one object with every documented key" json_ok "$T/json" \
+        "all(k in o for k in ('model', 'batch', 'threads', 'ms_median', 'ms_min', 'images_per_s', \
+                              'gflops', 'peak_gflops', 'peak_percent'))" \
+        "'layers' not in o"
+    check "json: model, batch, threads and runs as asked" json_ok "$T/json" \
+        "o['model'] == 'basic-small'" "o['batch'] == 2" "o['threads'] == 1" "o['runs'] == 3" \
+        "o['warmup'] >= 1" "o['input'] == [64, 64]"
+    check "json: sane values (positive, min <= median, 0 < peak_percent)" json_ok "$T/json" \
+        "0 < o['ms_min'] <= o['ms_median']" "o['gflops'] > 0" "o['peak_gflops'] > 0" \
+        "0 < o['peak_percent']" "o['peak_isa'] in ('avx512', 'avx2', 'scalar')"
+    check "json: images/s, GFLOP/s and peak % agree with ms_median" json_ok "$T/json" \
+        "abs(o['images_per_s'] * o['ms_median'] / 1000 - 2) < 1e-3" \
+        "abs(o['gflops'] * o['ms_median'] / 1000 - o['gflop_per_batch']) < 1e-4 * o['gflop_per_batch']" \
+        "abs(o['peak_percent'] - 100 * o['gflops'] / o['peak_gflops']) < 1e-3 * o['peak_percent']"
+
+    # --- --layers ---
+    $R bench $M -n 2 --layers -f json >"$T/lj" 2>/dev/null
+    check "--layers json: one entry per op with name, ms and gflops" json_ok "$T/lj" \
+        "len(o['layers']) >= 8" \
+        "all(set(l) == {'name', 'ms', 'gflops'} and l['name'] and l['ms'] >= 0 and l['gflops'] >= 0 \
+             for l in o['layers'])" \
+        "o['layers'][0]['name'] == 'conv1_conv'" \
+        "all(l['gflops'] > 0 for l in o['layers'] if l['name'].endswith('_conv'))"
+    $R bench $M -n 2 --layers >"$T/lt" 2>/dev/null
+    check "--layers text: the same ops, in the same order" $PY -c "
+import json
+ops = [l['name'] for l in json.load(open('$T/lj'))['layers']]
+text = open('$T/lt').read().split('\n\n', 1)[1].splitlines()
+assert text[0].split() == ['op', 'ms', 'GFLOP/s', 'time'], text[0]
+assert [line.split()[0] for line in text[1:] if line] == ops
+"
+
+    # --- --size ---
+    $R bench $M -n 2 --size 32 -f json >"$T/s32" 2>/dev/null
+    check "--size 32: runs at 32x32 with the same weights" json_ok "$T/s32" "o['input'] == [32, 32]"
+    check "--size 32: about a quarter of the FLOPs of 64x64" $PY -c "
+import json
+a = json.load(open('$T/json'))['gflop_per_batch'] / 2   # that one ran -b 2
+b = json.load(open('$T/s32'))['gflop_per_batch']
+assert 0.2 < b / a < 0.3, b / a
+"
+fi
+RESNET_HOME="$T/home" $R bench -m resnet20_cifar --size 48 -n 1 >"$T/out" 2>/dev/null
+check "--size 48 on a built-in model prints 48x48" grep -q '^model resnet20_cifar, 48x48,' "$T/out"
+
+# --- usage errors exit 2 ---
+check "-n 0 exits 2" status_is 2 $R bench $M -n 0
+check "-b abc exits 2" status_is 2 $R bench $M -b abc
+check "-t 0 exits 2" status_is 2 $R bench $M -t 0
+check "--size 0 exits 2" status_is 2 $R bench $M --size 0
+check "--size x exits 2" status_is 2 $R bench $M --size x
+check "-f tsv exits 2 (bench has text and json)" status_is 2 $R bench $M -f tsv
+check "an unknown option exits 2" status_is 2 $R bench $M --frobnicate
+check "an unexpected argument exits 2" status_is 2 $R bench $M extra
+check "an unknown model exits 2" status_is 2 $R bench -m no_such_model -n 1
+status_is 2 $R bench $M -f xml
+rc=$?
+check "usage error: message on stderr, nothing on stdout" \
+    sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && grep -q xml '$T/err'"
+
+echo "# tests/test_bench.sh: $pass passed, $fail failed"
+[ $fail -eq 0 ]
