@@ -8,7 +8,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libjpeg libpng libcjson
+PKGS     = libjpeg libpng libcjson hdf5
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Isrc \
@@ -22,8 +22,8 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and to generate the test references.
-DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev
-DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision
+DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libhdf5-dev
+DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision valgrind
 
 B        = build
 SRCS     = $(wildcard src/*.c)
@@ -42,6 +42,15 @@ $(B)/libresnet.a: $(LIB_OBJS)
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CFLAGS) -DRESNET_VERSION='"$(VERSION)"' -c -o $@ $<
 
+# The convolution kernels are compiled once per ISA from conv_simd.inc; only
+# these files get the ISA flags, so the binary still runs on any x86-64 and
+# cpu.c picks the path at run time.
+$(B)/conv_avx512.o $(B)/conv_avx2.o: src/conv_simd.inc
+ifeq ($(shell uname -m),x86_64)
+$(B)/conv_avx512.o: CFLAGS += -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+$(B)/conv_avx2.o: CFLAGS += -O3 -mavx2 -mfma
+endif
+
 # The specs in models/ are compiled in, so `-m resnet50` needs no file.
 $(B)/builtin_specs.c: models/*.json src/embed_specs.sh | $(B)
 	sh src/embed_specs.sh models/*.json > $@
@@ -57,6 +66,60 @@ $(B):
 
 test: resnet $(TESTS)
 	sh tests/run.sh
+
+# ---- make fuzz ----------------------------------------------------------------
+# libFuzzer on the spec parser, the safetensors reader and the image decoder
+# (tests/fuzz/fuzz_NAME.c), compiled by clang together with the product's own
+# sources under ASan + UBSan.  Each runs FUZZ_TIME seconds from its seeds
+# (tests/fuzz/seeds/NAME) and kept crashes (tests/fuzz/regressions/NAME); the
+# corpus grows in build/fuzz/NAME/.  A crash fails the run and leaves its input
+# in build/fuzz/NAME/: fix the bug, then keep the input under
+# tests/fuzz/regressions/NAME/, where tests/test_fuzz.c replays it in make test.
+FUZZ_CC     = clang
+FUZZ_TIME  ?= 60
+FUZZERS     = spec safetensors image
+FUZZ_SRCS   = $(addprefix src/,err.c spec.c net.c weights.c safetensors.c image.c)
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fno-omit-frame-pointer \
+              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+              $(shell pkg-config --cflags $(PKGS))
+FUZZ_LEN_spec        = 4096
+FUZZ_LEN_safetensors = 8192
+FUZZ_LEN_image       = 32768
+DEPS_FUZZ   = clang libclang-rt-dev
+
+fuzz: $(addprefix fuzz-,$(FUZZERS))
+
+fuzz-%: $(B)/fuzz/fuzz_%
+	@mkdir -p $(B)/fuzz/$*
+	@echo "fuzz_$*: $(FUZZ_TIME) s (log: $(B)/fuzz/$*.log)"
+	@$< -max_total_time=$(FUZZ_TIME) -max_len=$(FUZZ_LEN_$*) -rss_limit_mb=2048 -timeout=25 \
+	    -dict=tests/fuzz/$*.dict -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$*/ \
+	    $(B)/fuzz/$*/ tests/fuzz/seeds/$* $(wildcard tests/fuzz/regressions/$*) >$(B)/fuzz/$*.log 2>&1; \
+	status=$$?; \
+	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' $(B)/fuzz/$*.log | sed 's/^/    /'; \
+	if [ $$status -ne 0 ]; then \
+	    grep -E 'ERROR|SUMMARY|broken:|#[0-9] .* in |Test unit written|artifact' $(B)/fuzz/$*.log | head -20 | sed 's/^/    /'; \
+	    echo "fuzz_$*: FAILED: fix it, then keep the input under tests/fuzz/regressions/$*/"; \
+	fi; exit $$status
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libfuzz.a $(LDLIBS)
+
+$(B)/fuzz/libfuzz.a: $(patsubst src/%.c,$(B)/fuzz/%.o,$(FUZZ_SRCS)) $(B)/fuzz/builtin_specs.o
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%.o: src/%.c src/*.h | $(B)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/builtin_specs.o: $(B)/builtin_specs.c | $(B)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang and libFuzzer: apt-get install $(DEPS_FUZZ)"; exit 1; }
+	mkdir -p $@
+
+# The replay of the fuzz inputs in make test compiles the harnesses in.
+$(B)/test_fuzz: tests/fuzz/*.c tests/fuzz/*.h
 
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -75,5 +138,5 @@ install: resnet
 clean:
 	rm -rf $(B) resnet
 
-.PHONY: all test deps install clean
+.PHONY: all test deps install clean fuzz
 .SECONDARY:

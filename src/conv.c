@@ -1,74 +1,94 @@
-/* conv.c -- direct convolution, portable C.
+/* conv.c -- direct convolution over the blocked layout, portable C.
  *
- * This is the specification every faster kernel is tested against: plain
- * loops over NCHW tensors, one output plane at a time so the inner loop runs
- * along a contiguous row and the compiler can vectorise it. */
+ * This is the specification every SIMD kernel is tested against: for each
+ * output pixel and output-channel block, a sum over input blocks, kernel
+ * taps and the input channels of the block, 16 output channels at a time.
+ * The input's zero halo stands for the padding, so there are no bounds
+ * tests; the last input block's unused lanes are skipped, not multiplied by
+ * zero, which is what keeps a 3-channel stem cheap. */
 #include "conv.h"
 
-#include <string.h>
+#include "cpu.h"
 
-/* Output columns [lo, hi) whose input column ox*stride + kx - pad_l lies
- * inside the image, so the inner loop needs no bounds test. */
-static void valid_range(int out_w, int in_w, int stride, int kx, int pad_l,
-                        int *lo, int *hi)
+size_t conv_packed_floats(int out_c, int in_c, int k)
 {
-    int off = kx - pad_l;
-    int a = off >= 0 ? 0 : (-off + stride - 1) / stride;
-    int b = in_w - off <= 0 ? 0 : (in_w - off - 1) / stride + 1;
-    *lo = a;
-    *hi = b < out_w ? b : out_w;
+    return (size_t)((out_c + BLK - 1) / BLK) * ((in_c + BLK - 1) / BLK) * k * k * BLK * BLK;
 }
 
-static void conv_plane(const struct conv_args *a, int img, int oc)
+void conv_pack(float *dst, const float *w, const double *scale, int out_c, int in_c, int k)
 {
-    const int k = a->k, s = a->stride;
-    const size_t in_plane = (size_t)a->in_h * a->in_w;
-    const size_t out_plane = (size_t)a->out_h * a->out_w;
-    const float *in = a->in + (size_t)img * a->in_c * in_plane;
-    float *out = a->out + ((size_t)img * a->out_c + oc) * out_plane;
-    const float *w = a->w + (size_t)oc * a->in_c * k * k;
+    const int icb_n = (in_c + BLK - 1) / BLK, ocb_n = (out_c + BLK - 1) / BLK;
+    for (int ocb = 0; ocb < ocb_n; ocb++)
+        for (int icb = 0; icb < icb_n; icb++)
+            for (int t = 0; t < k * k; t++)
+                for (int i = 0; i < BLK; i++)
+                    for (int o = 0; o < BLK; o++) {
+                        int oc = ocb * BLK + o, ic = icb * BLK + i;
+                        float v = 0;
+                        if (oc < out_c && ic < in_c)
+                            v = (float)(w[((size_t)oc * in_c + ic) * k * k + t] * scale[oc]);
+                        *dst++ = v;
+                    }
+}
 
-    for (size_t i = 0; i < out_plane; i++)
-        out[i] = a->b[oc];
-    for (int ic = 0; ic < a->in_c; ic++) {
-        const float *src = in + ic * in_plane;
-        for (int ky = 0; ky < k; ky++) {
+/* Input channels used in block icb: 16, or fewer in the last block. */
+static int block_lanes(int c, int cb)
+{
+    int rest = c - cb * BLK;
+    return rest < BLK ? rest : BLK;
+}
+
+static void conv_pixel(const struct conv_args *a, int img, int ocb, int oy, int ox)
+{
+    const int k = a->k, s = a->stride, icb_n = blk_cb(&a->in);
+    float acc[BLK];
+    for (int o = 0; o < BLK; o++)
+        acc[o] = a->b[ocb * BLK + o];
+    for (int icb = 0; icb < icb_n; icb++) {
+        const int lanes = block_lanes(a->in.c, icb);
+        for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                const float wv = w[(ic * k + ky) * k + kx];
-                int lo, hi;
-                valid_range(a->out_w, a->in_w, s, kx, a->pad_l, &lo, &hi);
-                for (int oy = 0; oy < a->out_h; oy++) {
-                    int iy = oy * s + ky - a->pad_t;
-                    if (iy < 0 || iy >= a->in_h)
-                        continue;
-                    const float *row = src + (size_t)iy * a->in_w + kx - a->pad_l;
-                    float *o = out + (size_t)oy * a->out_w;
-                    if (s == 1)
-                        for (int ox = lo; ox < hi; ox++)
-                            o[ox] += wv * row[ox];
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            o[ox] += wv * row[ox * s];
-                }
+                const float *x = blk_at(&a->in, img, icb, oy * s + ky - a->pad_t,
+                                        ox * s + kx - a->pad_l);
+                const float *w = a->w + ((((size_t)ocb * icb_n + icb) * k + ky) * k + kx) * BLK * BLK;
+                for (int i = 0; i < lanes; i++)
+#pragma GCC unroll 16
+                    for (int o = 0; o < BLK; o++)
+                        acc[o] += x[i] * w[i * BLK + o];
             }
-        }
     }
-    if (a->res) {
-        const float *r = a->res + ((size_t)img * a->out_c + oc) * out_plane;
-        for (size_t i = 0; i < out_plane; i++)
-            out[i] += r[i];
+    float *y = blk_at(&a->out, img, ocb, oy, ox);
+    const float *r = a->res.p ? blk_at(&a->res, img, ocb, oy, ox) : NULL;
+    for (int o = 0; o < BLK; o++) {
+        float v = acc[o] + (r ? r[o] : 0.0f);
+        y[o] = a->relu && v < 0 ? 0.0f : v;
     }
-    if (a->relu)
-        for (size_t i = 0; i < out_plane; i++)
-            out[i] = out[i] > 0 ? out[i] : 0;
+}
+
+void conv_forward_c(const struct conv_args *a)
+{
+    const int ocb_n = blk_cb(&a->out);
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int img = 0; img < a->n; img++)
+        for (int ocb = 0; ocb < ocb_n; ocb++)
+            for (int oy = 0; oy < a->out.h; oy++) {
+                for (int ox = 0; ox < a->out.w; ox++)
+                    conv_pixel(a, img, ocb, oy, ox);
+                blk_zero_halo(&a->out, img, ocb, ocb + 1, oy, oy + 1);
+            }
 }
 
 void conv_forward(const struct conv_args *a)
 {
-    /* Output planes are independent: split them over the threads, so even
-     * the 7x7 late layers of batch 1 keep every core busy. */
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int img = 0; img < a->n; img++)
-        for (int oc = 0; oc < a->out_c; oc++)
-            conv_plane(a, img, oc);
+    switch (cpu_isa()) {
+    case CPU_AVX512:
+        conv_forward_avx512(a);
+        break;
+    case CPU_AVX2:
+        conv_forward_avx2(a);
+        break;
+    default:
+        conv_forward_c(a);
+        break;
+    }
 }

@@ -1,19 +1,38 @@
-/* conv.h -- the convolution kernel, with BatchNorm already folded into its
- * weights and bias, and the residual add and ReLU done as it writes. */
+/* conv.h -- direct convolution over the channel-blocked layout (blk.h),
+ * with BatchNorm already folded into its weights and bias, and the residual
+ * add and ReLU done as it writes.
+ *
+ * conv_forward runs the kernel of the ISA cpu_isa() names; the per-ISA entry
+ * points are public so tests can hold each against the portable one. */
 #ifndef RESNET_CONV_H
 #define RESNET_CONV_H
 
+#include <stddef.h>
+
+#include "blk.h"
+
 struct conv_args {
-    const float *in;    /* [n][in_c][in_h][in_w] */
-    float *out;         /* [n][out_c][out_h][out_w] */
-    const float *res;   /* NULL, or shaped like out: added before the ReLU */
-    const float *w;     /* [out_c][in_c][k][k] */
-    const float *b;     /* [out_c] */
-    int n, in_c, in_h, in_w, out_c, out_h, out_w;
-    int k, stride, pad_t, pad_l;   /* zero padding; bottom/right follow from out_h/out_w */
+    struct blk in;      /* [n][cb(in_c)][in_h][in_w][16]; its halo covers the padding */
+    struct blk out;     /* [n][cb(out_c)][out_h][out_w][16]; its halo is written as zeros */
+    struct blk res;     /* res.p NULL, or shaped like out (any halo): added before the ReLU */
+    const float *w;     /* [cb(out_c)][cb(in_c)][k][k][16 in][16 out], conv_pack's layout */
+    const float *b;     /* [cb(out_c) * 16], zero past out_c */
+    int n, k, stride;
+    int pad_t, pad_l;   /* zero padding; bottom/right follow from out_h/out_w */
     int relu;
 };
 
+/* Floats of a packed weight array for out_c x in_c x k x k. */
+size_t conv_packed_floats(int out_c, int in_c, int k);
+
+/* dst (conv_packed_floats) = w [out_c][in_c][k][k] times scale[out_c], in
+ * the order the kernels read it; lanes past in_c or out_c are zero. */
+void conv_pack(float *dst, const float *w, const double *scale, int out_c, int in_c, int k);
+
 void conv_forward(const struct conv_args *a);
+
+void conv_forward_c(const struct conv_args *a);        /* the specification */
+void conv_forward_avx2(const struct conv_args *a);
+void conv_forward_avx512(const struct conv_args *a);
 
 #endif

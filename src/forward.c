@@ -6,7 +6,11 @@
  * BatchNormalization is folded into the conv before it, and an Add and a
  * ReLU become the conv's output write.  What cannot be fused runs as its
  * own op.  Each op's output is a "value"; values get buffers by liveness, so
- * a ResNet runs in a handful of buffers whatever its depth. */
+ * a ResNet runs in a handful of buffers whatever its depth.
+ *
+ * Values are in the channel-blocked layout of blk.h (vectors as 1 x 1
+ * images), with a zero halo as wide as the padding of any op reading them;
+ * the first op converts the caller's planar input into it. */
 #include "forward.h"
 
 #include <math.h>
@@ -14,26 +18,40 @@
 #include <string.h>
 #include <time.h>
 
+#include "blk.h"
 #include "conv.h"
 #include "ops.h"
 
-enum op_kind { OP_CONV, OP_AFFINE, OP_RELU, OP_ADD, OP_MAXPOOL, OP_GAP, OP_DENSE };
+enum op_kind {
+    OP_INPUT, OP_CONV, OP_AFFINE, OP_RELU, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_FLATTEN,
+    OP_DENSE
+};
+
+/* Buffers and packed weights start on a cache line, so a channel block
+ * (64 bytes) never straddles two. */
+#define ALIGN 64
 
 struct op {
     enum op_kind kind;
     const struct layer *l;   /* the layer whose shapes the op uses */
-    int in, in2, out;        /* value ids; in2: residual (conv) or b (add), -1 if none */
-    int pad_t, pad_l;        /* conv / maxpool: zero padding taken from a ZEROPAD */
+    int in, in2, out;        /* value ids; in2: residual (conv) or b (add), -1 if none;
+                              * in: -1 for OP_INPUT (the caller's planar tensor) */
+    int pad_t, pad_l;        /* conv / pool: where windows start, a ZEROPAD's padding plus
+                              * the layer's own */
+    int zero[4];             /* pool: the ZEROPAD's rows/cols (t, b, l, r), which count as
+                              * zeros; the pool's own padding does not count */
     int relu;
     const struct layer *bn;  /* conv: the BatchNorm folded into it, or NULL */
-    float *w, *b;            /* conv: [out_c][in_c][k][k] + [out_c], BN folded;
-                              * affine: scale [c] + shift [c]; dense: the layer's own */
+    float *w, *b;            /* conv: conv_pack's [cb(out_c)][cb(in_c)][k][k][16][16] + [cb*16],
+                              * BN folded; affine: scale + shift [cb*16];
+                              * dense: ops_dense_pack's [in_c][out_c up to 64] + [cb*16] */
 };
 
 struct value {
     int c, h, w;
+    int halo;                /* zero frame its padded readers need */
     int last_use;            /* index of the last op that reads it */
-    int buf;                 /* index into fwd.buf; -1 for the caller's input */
+    int buf;                 /* index into fwd.buf */
 };
 
 struct fwd {
@@ -43,29 +61,40 @@ struct fwd {
     int n_ops;
     struct value *val;
     int n_vals;
-    float **buf;             /* [n_bufs][buf_floats] */
+    float **buf;             /* [n_bufs][buf_floats], ALIGN-ed */
     int n_bufs;
     size_t buf_floats;
-    float *params;           /* folded conv weights and biases, affine scale/shift */
+    float *params;           /* packed conv and dense weights, biases, affine scale/shift */
     float *probs;            /* [batch][classes] */
-    const float *input;      /* the caller's input during fwd_run */
-    double *profile_ms;      /* [n_ops] accumulated op times, or NULL */
+    const float *input;      /* the caller's planar input during fwd_run */
+    double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
 };
+
+/* The value's layout without its buffer (p = NULL). */
+static struct blk value_shape(const struct fwd *f, int v)
+{
+    const struct value *x = &f->val[v];
+    struct blk t = {NULL, x->c, x->h, x->w, x->halo};
+    return t;
+}
 
 static size_t value_floats(const struct fwd *f, int v)
 {
-    const struct value *x = &f->val[v];
-    return (size_t)f->batch * x->c * x->h * x->w;
+    struct blk t = value_shape(f, v);
+    return blk_floats(&t, f->batch);
 }
 
-static const float *value_in(const struct fwd *f, int v)
+/* The value as a tensor in its buffer: p skips the halo's first rows and columns. */
+static struct blk value_blk(const struct fwd *f, int v)
 {
-    return f->val[v].buf < 0 ? f->input : f->buf[f->val[v].buf];
+    struct blk t = value_shape(f, v);
+    t.p = f->buf[f->val[v].buf] + blk_origin(&t);
+    return t;
 }
 
-static float *value_out(const struct fwd *f, int v)
+static size_t round_up(size_t x, size_t to)
 {
-    return f->buf[f->val[v].buf];
+    return (x + to - 1) / to * to;
 }
 
 /* Everything the planner tracks per layer. */
@@ -79,6 +108,7 @@ static int new_value(struct fwd *f, const struct layer *l)
 {
     struct value *v = &f->val[f->n_vals];
     v->c = l->out_c, v->h = l->out_h, v->w = l->out_w;
+    v->halo = 0;
     v->last_use = -1;
     v->buf = 0;
     return f->n_vals++;
@@ -93,19 +123,34 @@ static struct op *new_op(struct fwd *f, enum op_kind kind, const struct layer *l
     return o;
 }
 
-/* Resolve a layer's input through an optional ZeroPadding2D. */
+/* Resolve a layer's input through an optional ZeroPadding2D, whose rows
+ * and columns (t, b, l, r) go to zero[]. */
 static int padded_input(const struct net *n, const struct slot *s, const struct layer *l,
-                        int *pad_t, int *pad_l, struct err *e)
+                        int zero[4], struct err *e)
 {
     const struct layer *src = &n->layer[l->in[0]];
-    *pad_t = *pad_l = 0;
+    zero[0] = zero[1] = zero[2] = zero[3] = 0;
     if (src->kind == LAYER_ZEROPAD) {
-        *pad_t = src->pad_t, *pad_l = src->pad_l;
+        zero[0] = src->pad_t, zero[1] = src->pad_b, zero[2] = src->pad_l, zero[3] = src->pad_r;
         if (n->layer[src->in[0]].kind == LAYER_ZEROPAD)
             return err_set(e, "forward: layer %s: two paddings in a row are not supported",
                            src->name);
     }
     return s[l->in[0]].value;
+}
+
+/* A convolution or pool: its input through any ZeroPadding2D, and where
+ * its windows start. */
+static struct op *window_op(struct fwd *f, const struct net *n, const struct slot *s,
+                            enum op_kind kind, const struct layer *l, struct err *e)
+{
+    int zero[4], v = padded_input(n, s, l, zero, e);
+    if (v < 0)
+        return NULL;
+    struct op *o = new_op(f, kind, l, v, -1);
+    o->pad_t = zero[0] + l->pad_t, o->pad_l = zero[2] + l->pad_l;
+    memcpy(o->zero, zero, sizeof zero);
+    return o;
 }
 
 static int plan(struct fwd *f, const struct net *n, struct slot *s, struct err *e)
@@ -121,11 +166,16 @@ static int plan(struct fwd *f, const struct net *n, struct slot *s, struct err *
         const struct slot *in = l->n_in ? &s[l->in[0]] : NULL;
         me->op = -1;
         struct op *o;
-        int pt, pl, v;
+        /* Only convolutions and pools read through a ZeroPadding2D. */
+        for (int j = 0; j < l->n_in; j++)
+            if (n->layer[l->in[j]].kind == LAYER_ZEROPAD && l->kind != LAYER_CONV &&
+                l->kind != LAYER_MAXPOOL && l->kind != LAYER_AVGPOOL)
+                return err_set(e, "forward: padding layer %s feeds %s, which is not a "
+                               "convolution or pool", n->layer[l->in[j]].name, l->name);
         switch (l->kind) {
         case LAYER_INPUT:
-            me->value = new_value(f, l);
-            f->val[me->value].buf = -1;
+            o = new_op(f, OP_INPUT, l, -1, -1);
+            me->value = o->out;
             break;
         case LAYER_ZEROPAD:
             if (s[i].consumers != 1)
@@ -134,10 +184,8 @@ static int plan(struct fwd *f, const struct net *n, struct slot *s, struct err *
             me->value = in->value;
             break;
         case LAYER_CONV:
-            if ((v = padded_input(n, s, l, &pt, &pl, e)) < 0)
+            if (!(o = window_op(f, n, s, OP_CONV, l, e)))
                 return -1;
-            o = new_op(f, OP_CONV, l, v, -1);
-            o->pad_t = pt, o->pad_l = pl;
             me->value = o->out;
             me->op = (int)(o - f->op);
             break;
@@ -179,70 +227,122 @@ static int plan(struct fwd *f, const struct net *n, struct slot *s, struct err *
             break;
         }
         case LAYER_MAXPOOL:
-            if ((v = padded_input(n, s, l, &pt, &pl, e)) < 0)
+        case LAYER_AVGPOOL:
+            if (!(o = window_op(f, n, s, l->kind == LAYER_MAXPOOL ? OP_MAXPOOL : OP_AVGPOOL, l, e)))
                 return -1;
-            o = new_op(f, OP_MAXPOOL, l, v, -1);
-            o->pad_t = pt, o->pad_l = pl;
             me->value = o->out;
             break;
         case LAYER_GAP:
             o = new_op(f, OP_GAP, l, in->value, -1);
             me->value = o->out;
             break;
-        case LAYER_DENSE:
-            o = new_op(f, OP_DENSE, l, in->value, -1);
-            o->w = l->w, o->b = l->b;
+        case LAYER_FLATTEN:
+            o = new_op(f, OP_FLATTEN, l, in->value, -1);
             me->value = o->out;
+            break;
+        case LAYER_DROPOUT:
+            me->value = in->value;   /* the identity at inference; nothing fuses across it */
+            break;
+        case LAYER_DENSE:
+            if (f->val[in->value].h != 1 || f->val[in->value].w != 1)
+                return err_set(e, "forward: dense layer %s needs a vector input (a global "
+                               "pool before it), not %dx%d pixels", l->name,
+                               f->val[in->value].h, f->val[in->value].w);
+            o = new_op(f, OP_DENSE, l, in->value, -1);
+            o->relu = l->relu;
+            me->value = o->out;
+            me->op = (int)(o - f->op);
             break;
         }
     }
     return 0;
 }
 
-/* Fold BatchNorm into the conv (w' = w*g/sqrt(v+eps), b' = (b-m)*g/sqrt(v+eps) + beta)
- * and make affine ops' scale and shift, in double for accuracy. */
+/* Every padded reader widens its input's zero halo to its largest pad; the
+ * bottom and right pads are what the output size makes the window reach. */
+static void plan_halos(struct fwd *f)
+{
+    for (int i = 0; i < f->n_ops; i++) {
+        const struct op *o = &f->op[i];
+        if (o->kind != OP_CONV && o->kind != OP_MAXPOOL && o->kind != OP_AVGPOOL)
+            continue;
+        const struct layer *l = o->l;
+        struct value *in = &f->val[o->in];
+        int pad_b = (l->out_h - 1) * l->stride + l->k - in->h - o->pad_t;
+        int pad_r = (l->out_w - 1) * l->stride + l->k - in->w - o->pad_l;
+        int need = o->pad_t;
+        need = o->pad_l > need ? o->pad_l : need;
+        need = pad_b > need ? pad_b : need;
+        need = pad_r > need ? pad_r : need;
+        if (need > in->halo)
+            in->halo = need;
+    }
+}
+
+/* Fold BatchNorm into the conv (w' = w*g/sqrt(v+eps), b' = (b-m)*g/sqrt(v+eps) + beta),
+ * in double for accuracy, and pack conv and dense weights in the order their
+ * kernels read them; affine ops get their scale and shift. */
 static int fold_weights(struct fwd *f, struct err *e)
 {
     size_t total = 0;
+    int max_c = 1;
     for (int i = 0; i < f->n_ops; i++) {
         const struct layer *l = f->op[i].l;
+        size_t lanes = round_up((size_t)l->out_c, BLK);
         if (f->op[i].kind == OP_CONV)
-            total += (size_t)net_weight_count(l) + l->out_c;
+            total += round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN) + lanes;
         else if (f->op[i].kind == OP_AFFINE)
-            total += 2 * (size_t)l->out_c;
+            total += 2 * lanes;
+        else if (f->op[i].kind == OP_DENSE)
+            total += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN) + lanes;
+        max_c = l->out_c > max_c ? l->out_c : max_c;
     }
-    f->params = malloc((total ? total : 1) * sizeof(float));
-    if (!f->params)
+    f->params = aligned_alloc(ALIGN, round_up((total ? total : 1) * sizeof(float), ALIGN));
+    double *scale = malloc((size_t)max_c * sizeof *scale);
+    if (!f->params || !scale) {
+        free(scale);
         return err_set(e, "forward: out of memory for %zu folded weights", total);
+    }
     float *p = f->params;
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
         const struct layer *l = o->l;
+        const size_t lanes = round_up((size_t)l->out_c, BLK);
         if (o->kind == OP_CONV) {
-            size_t per = (size_t)l->in_c * l->k * l->k;
-            o->w = p, p += per * l->out_c;
-            o->b = p, p += l->out_c;
+            o->w = p, p += round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN);
+            o->b = p, p += lanes;
             const struct layer *bn = o->bn;
-            for (int oc = 0; oc < l->out_c; oc++) {
-                double scale = 1, shift = l->b ? l->b[oc] : 0;
-                if (bn) {
-                    scale = bn->w[oc] / sqrt((double)bn->var[oc] + bn->eps);
-                    shift = (shift - bn->mean[oc]) * scale + bn->b[oc];
+            for (size_t oc = 0; oc < lanes; oc++) {
+                if (oc >= (size_t)l->out_c) {
+                    o->b[oc] = 0;
+                    continue;
                 }
-                for (size_t j = 0; j < per; j++)
-                    o->w[oc * per + j] = (float)(l->w[oc * per + j] * scale);
+                double sc = 1, shift = l->b ? l->b[oc] : 0;
+                if (bn) {
+                    sc = bn->w[oc] / sqrt((double)bn->var[oc] + bn->eps);
+                    shift = (shift - bn->mean[oc]) * sc + bn->b[oc];
+                }
+                scale[oc] = sc;
                 o->b[oc] = (float)shift;
             }
+            conv_pack(o->w, l->w, scale, l->out_c, l->in_c, l->k);
         } else if (o->kind == OP_AFFINE) {
-            o->w = p, p += l->out_c;
-            o->b = p, p += l->out_c;
-            for (int c = 0; c < l->out_c; c++) {
-                double scale = l->w[c] / sqrt((double)l->var[c] + l->eps);
-                o->w[c] = (float)scale;
-                o->b[c] = (float)(l->b[c] - l->mean[c] * scale);
+            o->w = p, p += lanes;
+            o->b = p, p += lanes;
+            for (size_t c = 0; c < lanes; c++) {
+                double sc = c < (size_t)l->out_c ? l->w[c] / sqrt((double)l->var[c] + l->eps) : 0;
+                o->w[c] = (float)sc;
+                o->b[c] = c < (size_t)l->out_c ? (float)(l->b[c] - l->mean[c] * sc) : 0.0f;
             }
+        } else if (o->kind == OP_DENSE) {
+            o->w = p, p += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN);
+            o->b = p, p += lanes;
+            ops_dense_pack(o->w, l->w, l->out_c, l->in_c);
+            for (size_t c = 0; c < lanes; c++)
+                o->b[c] = l->b && c < (size_t)l->out_c ? l->b[c] : 0.0f;
         }
     }
+    free(scale);
     return 0;
 }
 
@@ -251,7 +351,8 @@ static int plan_buffers(struct fwd *f, struct err *e)
 {
     for (int i = 0; i < f->n_ops; i++) {
         const struct op *o = &f->op[i];
-        f->val[o->in].last_use = i;
+        if (o->in >= 0)
+            f->val[o->in].last_use = i;
         if (o->in2 >= 0)
             f->val[o->in2].last_use = i;
     }
@@ -277,7 +378,7 @@ static int plan_buffers(struct fwd *f, struct err *e)
     if (!f->buf)
         return err_set(e, "forward: out of memory");
     for (int k = 0; k < f->n_bufs; k++)
-        if (!(f->buf[k] = malloc(f->buf_floats * sizeof(float))))
+        if (!(f->buf[k] = aligned_alloc(ALIGN, round_up(f->buf_floats * sizeof(float), ALIGN))))
             return err_set(e, "forward: out of memory for %d activation buffers of %zu floats",
                            f->n_bufs, f->buf_floats);
     return 0;
@@ -306,6 +407,8 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
     if (!rc)
         rc = plan(f, n, s, e);
     if (!rc)
+        plan_halos(f);
+    if (!rc)
         rc = fold_weights(f, e);
     if (!rc)
         rc = plan_buffers(f, e);
@@ -321,44 +424,53 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
 static void run_op(const struct fwd *f, const struct op *o)
 {
     const struct layer *l = o->l;
-    const struct value *vin = &f->val[o->in];
     const int n = f->batch;
-    float *out = value_out(f, o->out);
+    const struct blk out = value_blk(f, o->out);
+    const struct blk in = o->in >= 0 ? value_blk(f, o->in) : out;
     switch (o->kind) {
+    case OP_INPUT:
+        ops_from_planar(f->input, &out, n);
+        break;
     case OP_CONV: {
         struct conv_args a = {
-            .in = value_in(f, o->in), .out = out,
-            .res = o->in2 >= 0 ? value_in(f, o->in2) : NULL,
-            .w = o->w, .b = o->b, .n = n,
-            .in_c = vin->c, .in_h = vin->h, .in_w = vin->w,
-            .out_c = l->out_c, .out_h = l->out_h, .out_w = l->out_w,
+            .in = in, .out = out, .w = o->w, .b = o->b, .n = n,
             .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
             .relu = o->relu,
         };
+        if (o->in2 >= 0)
+            a.res = value_blk(f, o->in2);
         conv_forward(&a);
         break;
     }
     case OP_AFFINE:
-        ops_affine(value_in(f, o->in), out, o->w, o->b, n, vin->c,
-                   (size_t)vin->h * vin->w, o->relu);
+        ops_affine(&in, &out, o->w, o->b, n, o->relu);
         break;
     case OP_RELU:
-        ops_relu(value_in(f, o->in), out, value_floats(f, o->in));
+        ops_relu(&in, &out, n);
         break;
-    case OP_ADD:
-        ops_add(value_in(f, o->in), value_in(f, o->in2), out, value_floats(f, o->in), o->relu);
+    case OP_ADD: {
+        const struct blk b = value_blk(f, o->in2);
+        ops_add(&in, &b, &out, n, o->relu);
         break;
+    }
     case OP_MAXPOOL:
-        ops_maxpool(value_in(f, o->in), out, n, vin->c, vin->h, vin->w, l->out_h, l->out_w,
-                    l->k, l->stride, o->pad_t, o->pad_l);
+    case OP_AVGPOOL: {
+        const struct pool_geo g = {l->k, l->stride, o->pad_t, o->pad_l,
+                                   o->zero[0], o->zero[1], o->zero[2], o->zero[3]};
+        if (o->kind == OP_MAXPOOL)
+            ops_maxpool(&in, &out, n, &g);
+        else
+            ops_avgpool(&in, &out, n, &g);
         break;
+    }
     case OP_GAP:
-        ops_global_avgpool(value_in(f, o->in), out, n, vin->c, vin->h, vin->w);
+        ops_global_avgpool(&in, &out, n);
+        break;
+    case OP_FLATTEN:
+        ops_flatten(&in, &out, n);
         break;
     case OP_DENSE:
-        ops_dense(value_in(f, o->in), out, o->w, o->b, n, l->in_c, l->out_c);
-        if (o->relu)
-            ops_relu(out, out, (size_t)n * l->out_c);
+        ops_dense(&in, &out, o->w, o->b, n, o->relu);
         break;
     }
 }
@@ -376,30 +488,33 @@ const float *fwd_run(struct fwd *f, const float *in)
     for (int i = 0; i < f->n_ops; i++) {
         double t0 = f->profile_ms ? now_ms() : 0;
         run_op(f, &f->op[i]);
-        if (f->profile_ms)
-            f->profile_ms[i] += now_ms() - t0;
+        if (f->profile_ms && i > 0)
+            f->profile_ms[i - 1] += now_ms() - t0;
     }
     const struct op *last = &f->op[f->n_ops - 1];
-    memcpy(f->probs, value_out(f, last->out), (size_t)f->batch * f->classes * sizeof(float));
+    const struct blk logits = value_blk(f, last->out);
+    ops_to_planar(&logits, f->probs, f->batch);
     if (last->l->softmax)
         ops_softmax(f->probs, f->batch, f->classes);
     f->input = NULL;
     return f->probs;
 }
 
+/* The profile lists the network's layers: op 0, the conversion of the
+ * caller's input into the blocked layout, is not one of them. */
 int fwd_op_count(const struct fwd *f)
 {
-    return f->n_ops;
+    return f->n_ops - 1;
 }
 
 const char *fwd_op_name(const struct fwd *f, int i)
 {
-    return f->op[i].l->name;
+    return f->op[i + 1].l->name;
 }
 
 double fwd_op_macs(const struct fwd *f, int i)
 {
-    return f->op[i].l->macs;
+    return f->op[i + 1].l->macs;
 }
 
 void fwd_profile(struct fwd *f, double *ms)

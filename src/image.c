@@ -3,7 +3,10 @@
  * Decoded pixels are meant to equal what Pillow's Image.open().convert('RGB')
  * gives, because the networks were trained (and are checked) on images read
  * by Pillow; the tensor step mirrors torchvision's float pipeline (ToTensor,
- * Resize(antialias=True), CenterCrop, Normalize) to within float rounding. */
+ * Resize(antialias=True), CenterCrop, Normalize) to within float rounding.
+ * Two steps go beyond that reference: EXIF orientation is applied (as
+ * ImageOps.exif_transpose does), and img_load_for lets libjpeg-turbo decode
+ * a JPEG at 1/2, 1/4 or 1/8 size when the resize would shrink it anyway. */
 #include "image.h"
 
 #include <errno.h>
@@ -19,19 +22,40 @@
 #include <jerror.h>
 #include <png.h>
 
+/* ---- limits -------------------------------------------------------------- */
+
 /* Larger images are refused before any pixel buffer is allocated: a 100 MP
- * photo already needs 300 MB decoded, and a forged header could claim 4 G. */
-#define IMG_MAX_PIXELS 100000000LL
+ * photo already needs 300 MB decoded, and a forged header could claim 4 G.
+ * Set once by the caller before decoding, then only read (the decoding
+ * threads never write it). */
+static long long max_pixels = IMG_DEFAULT_MAX_PIXELS;
+
+void img_set_max_pixels(long long n)
+{
+    max_pixels = n > 0 ? n : IMG_DEFAULT_MAX_PIXELS;
+}
+
+long long img_max_pixels(void)
+{
+    return max_pixels;
+}
+
+/* A progressive JPEG makes a pass over the whole image per scan; real
+ * encoders write about ten, and a forged file of thousands of tiny scans
+ * would take minutes to decode. */
+#define JPEG_MAX_SCANS 500
 
 /* ---- shared helpers ------------------------------------------------------ */
 
+/* The limit is on the size the header claims, before any scaled decoding:
+ * it is what the user sees in an image viewer, and what the decoder reads. */
 static int check_size(const char *name, long long w, long long h, struct err *e)
 {
     if (w <= 0 || h <= 0)
         return err_set(e, "%s: image has zero width or height (%lldx%lld)", name, w, h);
-    if (w > IMG_MAX_PIXELS / h)
-        return err_set(e, "%s: image is too large (%lldx%lld pixels; the limit is %lld million)",
-                       name, w, h, IMG_MAX_PIXELS / 1000000);
+    if (w > max_pixels / h)
+        return err_set(e, "%s: image is too large (%lldx%lld = %lld pixels; the limit is %lld, "
+                       "see --max-pixels)", name, w, h, w * h, max_pixels);
     return 0;
 }
 
@@ -78,12 +102,94 @@ static const char *other_format(const unsigned char *d, size_t n)
     return NULL;
 }
 
+/* ---- EXIF orientation ---------------------------------------------------- */
+
+/* Phones store photos as the sensor saw them and record in EXIF tag 0x0112
+ * how to turn them upright: 1 as stored, 2 mirrored, 3 rotated 180, 4
+ * flipped, 5 transposed, 6 rotated 90 clockwise, 7 transversed, 8 rotated 90
+ * counter-clockwise (TIFF 6.0, "Orientation"). */
+
+static unsigned tiff_u16(const unsigned char *p, int le)
+{
+    return le ? (unsigned)p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
+}
+
+static uint32_t tiff_u32(const unsigned char *p, int le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The orientation in a TIFF structure (what follows "Exif\0\0" in a JPEG's
+ * APP1, or a PNG's eXIf chunk), from IFD0 as Pillow reads it; 1 when it is
+ * absent, out of range or the structure is damaged, since a photo shown as
+ * stored beats one refused.  Every read is bounded by n. */
+static int exif_orientation(const unsigned char *t, size_t n)
+{
+    if (n < 8 || !((t[0] == 'I' && t[1] == 'I') || (t[0] == 'M' && t[1] == 'M')))
+        return 1;
+    int le = t[0] == 'I';
+    if (tiff_u16(t + 2, le) != 42)
+        return 1;
+    uint32_t ifd = tiff_u32(t + 4, le);
+    if (ifd > n || n - ifd < 2)
+        return 1;
+    size_t count = tiff_u16(t + ifd, le);
+    if (count > (n - ifd - 2) / 12)
+        count = (n - ifd - 2) / 12;
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *entry = t + ifd + 2 + 12 * i;   /* tag, type, count, value */
+        if (tiff_u16(entry, le) != 0x0112)
+            continue;
+        unsigned type = tiff_u16(entry + 2, le);
+        uint32_t v = type == 3 ? tiff_u16(entry + 8, le) : type == 4 ? tiff_u32(entry + 8, le) : 0;
+        return tiff_u32(entry + 4, le) >= 1 && v >= 1 && v <= 8 ? (int)v : 1;
+    }
+    return 1;
+}
+
+/* Turn im upright for orientation o.  Output pixel (X, Y) is stored pixel
+ * base + X*dx + Y*dy (in pixels); 5..8 swap width and height. */
+static int orient(struct image *im, int o, const char *name, struct err *e)
+{
+    if (o <= 1 || o > 8)
+        return 0;
+    ptrdiff_t w = im->w, h = im->h, base, dx, dy;
+    switch (o) {
+    case 2: base = w - 1, dx = -1, dy = w; break;
+    case 3: base = (h - 1) * w + w - 1, dx = -1, dy = -w; break;
+    case 4: base = (h - 1) * w, dx = 1, dy = -w; break;
+    case 5: base = 0, dx = w, dy = 1; break;
+    case 6: base = (h - 1) * w, dx = -w, dy = 1; break;
+    case 7: base = (h - 1) * w + w - 1, dx = -w, dy = -1; break;
+    default: base = w - 1, dx = w, dy = -1; break;   /* 8 */
+    }
+    int ow = o >= 5 ? im->h : im->w, oh = o >= 5 ? im->w : im->h;
+    unsigned char *out = malloc((size_t)ow * oh * 3);   /* [oh][ow][3] */
+    if (!out)
+        return err_set(e, "%s: out of memory turning a %dx%d image upright", name, im->w, im->h);
+    unsigned char *d = out;
+    for (ptrdiff_t y = 0; y < oh; y++)
+        for (ptrdiff_t x = 0; x < ow; x++, d += 3) {
+            const unsigned char *s = im->rgb + 3 * (base + x * dx + y * dy);
+            d[0] = s[0];
+            d[1] = s[1];
+            d[2] = s[2];
+        }
+    free(im->rgb);
+    im->rgb = out;
+    im->w = ow;
+    im->h = oh;
+    return 0;
+}
+
 /* ---- JPEG ---------------------------------------------------------------- */
 
 struct jpeg_fail {
     struct jpeg_error_mgr mgr;   /* first: libjpeg hands us &mgr as cinfo->err */
     jmp_buf jump;
     int truncated;
+    int too_many_scans;
     char msg[JMSG_LENGTH_MAX];
 };
 
@@ -115,6 +221,38 @@ static void jpeg_output_message(j_common_ptr cinfo)
     (void)cinfo;   /* library code never prints */
 }
 
+/* Called between chunks of work; the only way to stop a long decode. */
+static void jpeg_progress(j_common_ptr cinfo)
+{
+    struct jpeg_fail *f = (struct jpeg_fail *)cinfo->err;
+    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > JPEG_MAX_SCANS) {
+        f->too_many_scans = 1;
+        longjmp(f->jump, 1);
+    }
+}
+
+/* The orientation in the first APP1 marker that holds EXIF, as Pillow picks it. */
+static int jpeg_orientation(j_decompress_ptr cinfo)
+{
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next)
+        if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && !memcmp(m->data, "Exif", 5))
+            return exif_orientation(m->data + 6, m->data_length - 6);
+    return 1;
+}
+
+/* The largest 1/denom (8, 4, 2) that keeps the shorter side >= min_short,
+ * libjpeg-turbo rounding scaled sizes up; 1 for a full decode. */
+static int jpeg_scale_denom(unsigned w, unsigned h, int min_short)
+{
+    unsigned shorter = w < h ? w : h;
+    if (min_short <= 0)
+        return 1;
+    for (unsigned denom = 8; denom > 1; denom /= 2)
+        if ((shorter + denom - 1) / denom >= (unsigned)min_short)
+            return (int)denom;
+    return 1;
+}
+
 /* Adobe CMYK JPEGs store inverted ink; Pillow reads every CMYK JPEG that way
  * ("CMYK;I") and converts with R = (255-K) - C*(255-K)/255, the product
  * rounded by its MULDIV255 trick.  In the stored values s = 255 - ink that is
@@ -125,11 +263,12 @@ static unsigned char cmyk_to_channel(unsigned char stored_c, unsigned char store
     return (unsigned char)(stored_k - (((t >> 8) + t) >> 8));
 }
 
-static int decode_jpeg(const unsigned char *data, size_t size, const char *name,
+static int decode_jpeg(const unsigned char *data, size_t size, const char *name, int min_short,
                        struct image *im, struct err *e)
 {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_fail fail;
+    struct jpeg_progress_mgr progress = {.progress_monitor = jpeg_progress};
     /* Changed after setjmp and used after longjmp, hence volatile. */
     unsigned char *volatile rgb = NULL;   /* [h][w][3] */
     unsigned char *volatile cmyk = NULL;  /* [w][4], one scanline */
@@ -140,22 +279,30 @@ static int decode_jpeg(const unsigned char *data, size_t size, const char *name,
     fail.mgr.error_exit = jpeg_error_exit;
     fail.mgr.emit_message = jpeg_emit_message;
     fail.mgr.output_message = jpeg_output_message;
-    fail.truncated = 0;
+    fail.truncated = fail.too_many_scans = 0;
     if (setjmp(fail.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(rgb);
         free(cmyk);
         if (fail.truncated)
             return err_set(e, "%s: truncated JPEG data", name);
+        if (fail.too_many_scans)
+            return err_set(e, "%s: JPEG has over %d scans, a corrupt or hostile file", name,
+                           JPEG_MAX_SCANS);
         return err_set(e, "%s: JPEG error: %s", name, fail.msg);
     }
     jpeg_create_decompress(&cinfo);
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo, TRUE);
     if (check_size(name, cinfo.image_width, cinfo.image_height, e) < 0) {
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
+    int orientation = jpeg_orientation(&cinfo);
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (unsigned)jpeg_scale_denom(cinfo.image_width, cinfo.image_height, min_short);
     /* Grey, YCbCr and RGB JPEGs all come out as RGB from libjpeg; CMYK and
      * YCCK come out as (inverted) CMYK, converted below as Pillow does. */
     int is_cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -191,7 +338,7 @@ static int decode_jpeg(const unsigned char *data, size_t size, const char *name,
     im->w = w;
     im->h = h;
     im->rgb = rgb;
-    return 0;
+    return orient(im, orientation, name, e);
 }
 
 /* ---- PNG ----------------------------------------------------------------- */
@@ -262,6 +409,14 @@ static int decode_png(const unsigned char *data, size_t size, const char *name,
         return -1;
     }
     int w = (int)w32, h = (int)h32;
+    /* Only an eXIf chunk before IDAT is seen; the PNG spec puts it there. */
+    int orientation = 1;
+#ifdef PNG_eXIf_SUPPORTED
+    png_uint_32 exif_len = 0;
+    png_bytep exif = NULL;
+    if (png_get_eXIf_1(png, info, &exif_len, &exif) && exif)
+        orientation = exif_orientation(exif, exif_len);
+#endif
 
     /* Everything to 8-bit RGB.  16-bit samples keep their high byte
      * (strip_16, not the rounding scale_16) because Pillow does the same for
@@ -304,13 +459,19 @@ static int decode_png(const unsigned char *data, size_t size, const char *name,
     im->w = w;
     im->h = h;
     im->rgb = rgb;
-    return 0;
+    return orient(im, orientation, name, e);
 }
 
 /* ---- public decoding ----------------------------------------------------- */
 
 int img_decode(const unsigned char *data, size_t size, const char *name,
                struct image *im, struct err *e)
+{
+    return img_decode_for(data, size, name, 0, im, e);
+}
+
+int img_decode_for(const unsigned char *data, size_t size, const char *name, int min_short,
+                   struct image *im, struct err *e)
 {
     if (!name)
         name = "(memory)";
@@ -326,12 +487,18 @@ int img_decode(const unsigned char *data, size_t size, const char *name,
     if (has_prefix(data, size, JPEG_SIG, sizeof JPEG_SIG)) {
         if (size < sizeof JPEG_SIG)
             return err_set(e, "%s: truncated JPEG data", name);
-        return decode_jpeg(data, size, name, im, e);
+        if (decode_jpeg(data, size, name, min_short, im, e) == 0)
+            return 0;
+        img_free(im);   /* orient() can fail after the pixels are in */
+        return -1;
     }
     if (has_prefix(data, size, PNG_SIG, sizeof PNG_SIG)) {
         if (size < sizeof PNG_SIG)
             return err_set(e, "%s: truncated PNG data", name);
-        return decode_png(data, size, name, im, e);
+        if (decode_png(data, size, name, im, e) == 0)
+            return 0;
+        img_free(im);
+        return -1;
     }
     const char *other = other_format(data, size);
     if (other)
@@ -344,6 +511,11 @@ int img_decode(const unsigned char *data, size_t size, const char *name,
 #define SNIFF_BYTES 32
 
 int img_load(const char *path, struct image *im, struct err *e)
+{
+    return img_load_for(path, 0, im, e);
+}
+
+int img_load_for(const char *path, int min_short, struct image *im, struct err *e)
 {
     if (im) {
         im->w = im->h = 0;
@@ -388,9 +560,16 @@ int img_load(const char *path, struct image *im, struct err *e)
             break;   /* img_decode says what it is */
     }
     fclose(f);
-    int rc = img_decode(buf, n, path, im, e);
+    int rc = img_decode_for(buf, n, path, min_short, im, e);
     free(buf);
     return rc;
+}
+
+int img_min_short(const struct preprocess *p, int out_h, int out_w)
+{
+    if (p->fit == PRE_FIT_STRETCH)
+        return out_h > out_w ? out_h : out_w;
+    return p->resize > 0 ? p->resize : 0;
 }
 
 void img_free(struct image *im)
@@ -523,6 +702,62 @@ static int crop_offset(int size, int crop)
     return q;
 }
 
+/* Keras's "caffe" means, subtracted from 0..255 values in BGR order. */
+static const float caffe_mean[3] = {103.939f, 116.779f, 123.68f};
+
+/* The output plane of RGB channel c: "caffe" networks read BGR. */
+static int out_channel(const struct preprocess *p, int c)
+{
+    return p->mode == PRE_CAFFE ? 2 - c : c;
+}
+
+/* Channel c of a filtered pixel on ToTensor's 0..1 scale, normalised as
+ * the mode says: torchvision's (x - mean) / std, or Keras's caffe or tf
+ * modes, which work on the 0..255 scale. */
+static float normalise(const struct preprocess *p, int c, float v)
+{
+    switch (p->mode) {
+    case PRE_CAFFE: return v * 255.0f - caffe_mean[2 - c];
+    case PRE_TF: return v * 2.0f - 1.0f;
+    default: return (v - p->mean[c]) / p->std[c];
+    }
+}
+
+/* The same for an unfiltered byte, with Keras's float32 arithmetic
+ * (x - mean, x / 127.5 - 1) or ToTensor's x / 255. */
+static float normalise_byte(const struct preprocess *p, int c, unsigned char v)
+{
+    switch (p->mode) {
+    case PRE_CAFFE: return (float)v - caffe_mean[2 - c];
+    case PRE_TF: return (float)v / 127.5f - 1.0f;
+    default: return ((float)v / 255.0f - p->mean[c]) / p->std[c];
+    }
+}
+
+/* Keras's load_img(target_size=(out_h, out_w)): Pillow's NEAREST resize
+ * straight to the target, no crop.  Pillow walks each axis from
+ * (0.5 * in / out) in steps of in / out, summing in double, and takes the
+ * integer part; the running sum (not (o + 0.5) * in / out) is what picks
+ * the same pixel as Pillow where the product lands on an integer. */
+static void stretch(const struct image *im, const struct preprocess *p, int out_h, int out_w,
+                    int *xs, float *dst)
+{
+    double step = (double)im->w / out_w, at = step * 0.5;
+    for (int x = 0; x < out_w; x++, at += step)
+        xs[x] = (int)at < im->w ? (int)at : im->w - 1;
+    size_t plane = (size_t)out_h * out_w;
+    step = (double)im->h / out_h, at = step * 0.5;
+    for (int y = 0; y < out_h; y++, at += step) {
+        int sy = (int)at < im->h ? (int)at : im->h - 1;
+        const unsigned char *row = im->rgb + (size_t)sy * im->w * 3;
+        for (int c = 0; c < 3; c++) {
+            float *out = dst + out_channel(p, c) * plane + (size_t)y * out_w;
+            for (int x = 0; x < out_w; x++)
+                out[x] = normalise_byte(p, c, row[(size_t)xs[x] * 3 + c]);
+        }
+    }
+}
+
 /* Filter the kept part of the image and normalise it into dst
  * [3][out_h][out_w]; (off_x, off_y) is crop sample 0 in resized pixels.
  * tmp: [rows ht reads ... ][ht.n][3], acc: [ht.n][3]. */
@@ -561,9 +796,9 @@ static void resample(const struct image *im, const struct preprocess *p,
     size_t plane = (size_t)out_h * out_w;
     if (ht->n < out_w || vt->n < out_h)   /* torchvision pads with 0 before Normalize */
         for (int c = 0; c < 3; c++) {
-            float pad = (0.0f - p->mean[c]) / p->std[c];
+            float pad = normalise(p, c, 0.0f);
             for (size_t q = 0; q < plane; q++)
-                dst[c * plane + q] = pad;
+                dst[out_channel(p, c) * plane + q] = pad;
         }
 
     /* Vertical pass, then Normalize's (x - mean) / std into the planar output. */
@@ -577,9 +812,9 @@ static void resample(const struct image *im, const struct preprocess *p,
         }
         size_t oy = (size_t)(vt->o0 + j - off_y), ox = (size_t)(ht->o0 - off_x);
         for (int c = 0; c < 3; c++) {
-            float *out = dst + c * plane + oy * out_w + ox;
+            float *out = dst + out_channel(p, c) * plane + oy * out_w + ox;
             for (int i = 0; i < ht->n; i++)
-                out[i] = (acc[3 * i + c] - p->mean[c]) / p->std[c];
+                out[i] = normalise(p, c, acc[3 * i + c]);
         }
     }
 }
@@ -595,10 +830,18 @@ int img_to_tensor(const struct image *im, const struct preprocess *p,
         return err_set(e, "preprocess: crop size %dx%d must be positive", out_w, out_h);
     if (p->resize < 0)
         return err_set(e, "preprocess: resize %d must be 0 (none) or positive", p->resize);
-    for (int c = 0; c < 3; c++)
+    for (int c = 0; p->mode == PRE_TORCH && c < 3; c++)
         if (!(p->std[c] != 0.0f))
             return err_set(e, "preprocess: std[%d] is %g; it divides, so it cannot be 0",
                            c, p->std[c]);
+    if (p->fit == PRE_FIT_STRETCH) {
+        int *xs = malloc((size_t)out_w * sizeof *xs);   /* [out_w] source column of each */
+        if (!xs)
+            return err_set(e, "preprocess: out of memory");
+        stretch(im, p, out_h, out_w, xs, dst);
+        free(xs);
+        return 0;
+    }
 
     int rw = im->w, rh = im->h;   /* size after resizing */
     if (p->resize > 0 && resized_size(im->w, im->h, p->resize, &rw, &rh, e) < 0)

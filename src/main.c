@@ -75,12 +75,14 @@ static const char usage_classify[] =
     "and the others are printed), 2 usage, spec or weights error.\n";
 
 static const char usage_summary[] =
-    "usage: resnet summary [--depth N | -m NAME|SPEC.json]\n"
+    "usage: resnet summary [--depth N [--v2] | -m NAME|SPEC.json]\n"
     "\n"
     "Print the network as Keras's model.summary() table, then its multiply-adds.\n"
     "\n"
     "  -d, --depth N            the ImageNet ResNet of the paper's table (18, 34, 50,\n"
     "                           101, 152, 200)\n"
+    "      --v2                 with --depth: the pre-activation net as Keras\n"
+    "                           Applications builds it (ResNet50V2, ...)\n"
     "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
     "  -h, --help               this help\n";
 
@@ -425,9 +427,9 @@ static int cmd_summary(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"depth", required_argument, 0, 'd'}, {"model", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"v2", no_argument, 0, '2'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL;
-    int depth = 0, opt;
+    int depth = 0, version = 1, opt;
     while ((opt = getopt_long(argc, argv, "d:m:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'd':
@@ -435,6 +437,7 @@ static int cmd_summary(int argc, char **argv)
                 return usage_error(usage_summary, "--depth needs a positive integer, not \"%s\"", optarg);
             break;
         case 'm': model = optarg; break;
+        case '2': version = 2; break;
         case 'h': fputs(usage_summary, stdout); return 0;
         default: fputs(usage_summary, stderr); return EXIT_USAGE;
         }
@@ -443,10 +446,12 @@ static int cmd_summary(int argc, char **argv)
         return usage_error(usage_summary, "unexpected argument \"%s\"", argv[optind]);
     if (depth && model)
         return usage_error(usage_summary, "give --depth or -m, not both%s", "");
+    if (version == 2 && !depth)
+        return usage_error(usage_summary, "--v2 goes with --depth (a spec says its own version)%s", "");
     struct arch a;
     struct net n;
     struct err e;
-    if ((depth ? spec_from_depth(depth, &a, &e) : spec_load(model ? model : "resnet50", &a, &e)) ||
+    if ((depth ? spec_from_depth(depth, version, &a, &e) : spec_load(model ? model : "resnet50", &a, &e)) ||
         net_build(&a, &n, &e)) {
         fail(e.msg);
         return EXIT_USAGE;

@@ -128,27 +128,51 @@ static int check_keys(const cJSON *obj, const char *const *known, const char *pr
     return 0;
 }
 
+/* An optional boolean. */
+static int get_bool(const cJSON *v, const char *key, int *out, const char *src, struct err *e)
+{
+    if (!cJSON_IsBool(v))
+        return err_set(e, "%s: key \"%s\" must be true or false", src, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+/* An optional enum-valued key of `obj`; absent leaves *out as it was. */
+static int opt_enum(const cJSON *obj, const char *key, const char *const *names, int *out,
+                    const char *src, struct err *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return v ? get_enum(v, key, names, out, src, e) : 0;
+}
+
 /* --- depth -> block kind and stages --- */
 
-static int depth_to_stages(int depth, struct arch *a, int block_given,
+static int depth_in_table(int depth)
+{
+    for (size_t i = 0; i < sizeof imagenet_depths / sizeof *imagenet_depths; i++)
+        if (imagenet_depths[i].depth == depth)
+            return (int)i;
+    return -1;
+}
+
+/* `cifar`: the three-stage 6n+2 / 9n+2 rule instead of the ImageNet table. */
+static int depth_to_stages(int depth, struct arch *a, int block_given, int cifar,
                            const char *src, struct err *e)
 {
-    if (a->stem == STEM_IMAGENET) {
-        for (size_t i = 0; i < sizeof imagenet_depths / sizeof *imagenet_depths; i++) {
-            if (imagenet_depths[i].depth != depth)
-                continue;
-            if (block_given && a->block != imagenet_depths[i].block)
-                return err_set(e, "%s: key \"block\" contradicts \"depth\": depth %d "
-                               "uses %s blocks", src, depth,
-                               imagenet_depths[i].block == BLOCK_BASIC ? "basic" : "bottleneck");
-            a->block = imagenet_depths[i].block;
-            a->n_stages = 4;
-            memcpy(a->stages, imagenet_depths[i].stages, sizeof imagenet_depths[i].stages);
-            return 0;
-        }
-        return err_set(e, "%s: key \"depth\" is %d, which has no mapping for the "
-                       "imagenet stem (use 18, 34, 50, 101, 152 or 200, or give "
-                       "\"block\" and \"stages\")", src, depth);
+    if (!cifar) {
+        int i = depth_in_table(depth);
+        if (i < 0)
+            return err_set(e, "%s: key \"depth\" is %d, which has no mapping for the "
+                           "imagenet stem (use 18, 34, 50, 101, 152 or 200, or give "
+                           "\"block\" and \"stages\")", src, depth);
+        if (block_given && a->block != imagenet_depths[i].block)
+            return err_set(e, "%s: key \"block\" contradicts \"depth\": depth %d "
+                           "uses %s blocks", src, depth,
+                           imagenet_depths[i].block == BLOCK_BASIC ? "basic" : "bottleneck");
+        a->block = imagenet_depths[i].block;
+        a->n_stages = 4;
+        memcpy(a->stages, imagenet_depths[i].stages, sizeof imagenet_depths[i].stages);
+        return 0;
     }
     /* CIFAR nets: three stages, 6n+2 layers with basic blocks, 9n+2 with
      * bottlenecks (He et al. 2015 section 4.2; He et al. 2016). */
@@ -180,12 +204,36 @@ static int line_of(const char *text, const char *pos)
 static int parse_preprocess(const cJSON *pre, struct arch *a, const char *src,
                             struct err *e)
 {
-    static const char *const keys[] = {"resize", "crop", "mean", "std", NULL};
+    static const char *const keys[] = {"resize", "crop", "mean", "std", "mode", "fit", NULL};
+    static const char *const modes[] = {"torch", "caffe", "tf", NULL};
+    static const char *const fits[] = {"crop", "stretch", NULL};
     if (!cJSON_IsObject(pre))
         return err_set(e, "%s: key \"preprocess\" must be an object", src);
     if (check_keys(pre, keys, "preprocess.", src, e))
         return -1;
     const cJSON *v;
+    int t;
+    if ((v = cJSON_GetObjectItemCaseSensitive(pre, "mode"))) {
+        if (get_enum(v, "preprocess.mode", modes, &t, src, e))
+            return -1;
+        a->pre.mode = (enum pre_mode)t;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(pre, "fit"))) {
+        if (get_enum(v, "preprocess.fit", fits, &t, src, e))
+            return -1;
+        a->pre.fit = (enum pre_fit)t;
+    }
+    /* Keys that the chosen mode or fit would silently ignore are errors. */
+    static const char *const crop_only[] = {"resize", "crop", NULL};
+    static const char *const torch_only[] = {"mean", "std", NULL};
+    for (int i = 0; a->pre.fit == PRE_FIT_STRETCH && crop_only[i]; i++)
+        if (cJSON_GetObjectItemCaseSensitive(pre, crop_only[i]))
+            return err_set(e, "%s: key \"preprocess.%s\" applies to fit \"crop\"; fit "
+                           "\"stretch\" resizes straight to the input size", src, crop_only[i]);
+    for (int i = 0; a->pre.mode != PRE_TORCH && torch_only[i]; i++)
+        if (cJSON_GetObjectItemCaseSensitive(pre, torch_only[i]))
+            return err_set(e, "%s: key \"preprocess.%s\" applies to mode \"torch\"; mode "
+                           "\"%s\" has fixed constants", src, torch_only[i], modes[a->pre.mode]);
     if ((v = cJSON_GetObjectItemCaseSensitive(pre, "resize")) &&
         get_int(v, "preprocess.resize", 0, 1 << 16, &a->pre.resize, src, e))
         return -1;
@@ -207,12 +255,272 @@ static int parse_preprocess(const cJSON *pre, struct arch *a, const char *src,
     return 0;
 }
 
+/* --- stem and head as lists of layer objects --- */
+
+/* "valid", "same", or a number of rows/cols each side (torch's padding). */
+static int get_window_pad(const cJSON *v, const char *key, int torch_ok, struct arch_layer *l,
+                          const char *src, struct err *e)
+{
+    if (cJSON_IsNumber(v) && torch_ok) {
+        l->padding = WPAD_TORCH;
+        return get_int(v, key, 0, 1024, &l->pad, src, e);
+    }
+    static const char *const names[] = {"valid", "same", NULL};
+    int t;
+    if (!cJSON_IsString(v))
+        return err_set(e, "%s: key \"%s\" must be \"valid\", \"same\"%s", src, key,
+                       torch_ok ? " or a number of rows each side" : "");
+    if (get_enum(v, key, names, &t, src, e))
+        return -1;
+    l->padding = t ? WPAD_SAME : WPAD_VALID;
+    return 0;
+}
+
+/* One layer object: {"type": "conv", "filters": 64, "kernel": 7, ...}. */
+static int parse_layer(const cJSON *obj, const char *at, struct arch_layer *l,
+                       const char *src, struct err *e)
+{
+    static const char *const types[] = {"zeropad", "conv", "bn", "relu", "maxpool", "avgpool",
+                                        "gap", "flatten", "dense", "dropout", NULL};
+    /* The keys each type takes. */
+    static const char *const plain[] = {"type", "name", NULL};
+    static const char *const k_pad[] = {"type", "name", "pad", NULL};
+    static const char *const k_conv[] = {"type", "name", "filters", "kernel", "stride",
+                                         "padding", "bias", NULL};
+    static const char *const k_pool[] = {"type", "name", "pool", "stride", "padding", NULL};
+    static const char *const k_dense[] = {"type", "name", "units", "activation", "bias", NULL};
+    static const char *const k_drop[] = {"type", "name", "rate", NULL};
+    static const char *const *const takes[] = {k_pad, k_conv, plain, plain, k_pool, k_pool,
+                                               plain, plain, k_dense, k_drop};
+    static const char *const acts[] = {"linear", "relu", "softmax", NULL};
+    char key[96], prefix[72];
+    if (!cJSON_IsObject(obj))
+        return err_set(e, "%s: key \"%s\" must be an object with a \"type\"", src, at);
+    snprintf(key, sizeof key, "%s.type", at);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "type");
+    int t;
+    if (!v)
+        return err_set(e, "%s: key \"%s\" needs a \"type\" (%s)", src, at,
+                       "zeropad, conv, bn, relu, maxpool, avgpool, gap, flatten, dense or dropout");
+    if (get_enum(v, key, types, &t, src, e))
+        return -1;
+    memset(l, 0, sizeof *l);
+    l->kind = (enum arch_layer_kind)t;
+    snprintf(prefix, sizeof prefix, "%s.", at);
+    if (check_keys(obj, takes[t], prefix, src, e))
+        return -1;
+    l->bias = -1;   /* the spec's rule, unless given */
+#define KEY(k) (snprintf(key, sizeof key, "%s.%s", at, k), key)
+    if ((v = cJSON_GetObjectItemCaseSensitive(obj, "name"))) {
+        if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= sizeof l->name)
+            return err_set(e, "%s: key \"%s\" must be a non-empty string under %zu characters",
+                           src, KEY("name"), sizeof l->name);
+        strcpy(l->name, v->valuestring);
+    }
+    switch (l->kind) {
+    case AL_ZEROPAD:
+        if (!(v = cJSON_GetObjectItemCaseSensitive(obj, "pad")))
+            return err_set(e, "%s: key \"%s\" is missing", src, KEY("pad"));
+        return get_int(v, KEY("pad"), 0, 1024, &l->pad, src, e);
+    case AL_CONV:
+        if (!(v = cJSON_GetObjectItemCaseSensitive(obj, "filters")))
+            return err_set(e, "%s: key \"%s\" is missing", src, KEY("filters"));
+        if (get_int(v, KEY("filters"), 1, 1 << 16, &l->units, src, e))
+            return -1;
+        if (!(v = cJSON_GetObjectItemCaseSensitive(obj, "kernel")))
+            return err_set(e, "%s: key \"%s\" is missing", src, KEY("kernel"));
+        if (get_int(v, KEY("kernel"), 1, 64, &l->k, src, e))
+            return -1;
+        l->stride = 1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "stride")) &&
+            get_int(v, KEY("stride"), 1, 64, &l->stride, src, e))
+            return -1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "padding")) &&
+            get_window_pad(v, KEY("padding"), 1, l, src, e))
+            return -1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "bias")) &&
+            get_bool(v, KEY("bias"), &l->bias, src, e))
+            return -1;
+        return 0;
+    case AL_MAXPOOL:
+    case AL_AVGPOOL:
+        if (!(v = cJSON_GetObjectItemCaseSensitive(obj, "pool")))
+            return err_set(e, "%s: key \"%s\" is missing", src, KEY("pool"));
+        if (get_int(v, KEY("pool"), 1, 64, &l->k, src, e))
+            return -1;
+        l->stride = l->k;   /* Keras's default: strides = pool_size */
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "stride")) &&
+            get_int(v, KEY("stride"), 1, 64, &l->stride, src, e))
+            return -1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "padding")) &&
+            get_window_pad(v, KEY("padding"), l->kind == AL_MAXPOOL, l, src, e))
+            return -1;
+        if (l->padding == WPAD_TORCH && 2 * l->pad >= l->k)
+            return err_set(e, "%s: key \"%s\" is %d; a window's padding must be under half "
+                           "its size %d", src, KEY("padding"), l->pad, l->k);
+        return 0;
+    case AL_DENSE:
+        l->bias = 1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "units")) &&
+            get_int(v, KEY("units"), 1, 1 << 20, &l->units, src, e))
+            return -1;
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "activation"))) {
+            if (get_enum(v, KEY("activation"), acts, &t, src, e))
+                return -1;
+            l->act = (enum activation)t;
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "bias")) &&
+            get_bool(v, KEY("bias"), &l->bias, src, e))
+            return -1;
+        return 0;
+    case AL_DROPOUT:
+        if ((v = cJSON_GetObjectItemCaseSensitive(obj, "rate"))) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 1))
+                return err_set(e, "%s: key \"%s\" must be a number in [0, 1)", src, KEY("rate"));
+            l->rate = (float)v->valuedouble;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+#undef KEY
+}
+
+/* A stem (`head` 0) or head list.  A stem keeps the image's height and
+ * width axes; a head ends in the classifier: a Dense with softmax, after a
+ * gap or flatten has made the features flat. */
+static int parse_layers(const cJSON *arr, const char *key, int head, struct arch_layer *out,
+                        int *n_out, const char *src, struct err *e)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1 ||
+        cJSON_GetArraySize(arr) > ARCH_MAX_LAYERS)
+        return err_set(e, "%s: key \"%s\" must be a list of 1 to %d layer objects", src, key,
+                       ARCH_MAX_LAYERS);
+    int n = 0, flat = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+        char at[64];
+        snprintf(at, sizeof at, "%s[%d]", key, n);
+        struct arch_layer *l = &out[n];
+        if (parse_layer(x, at, l, src, e))
+            return -1;
+        int spatial = l->kind == AL_ZEROPAD || l->kind == AL_CONV || l->kind == AL_MAXPOOL ||
+                      l->kind == AL_AVGPOOL;
+        if (!head && (l->kind == AL_GAP || l->kind == AL_FLATTEN || l->kind == AL_DENSE))
+            return err_set(e, "%s: key \"%s\": a %s layer does not belong in a stem, which "
+                           "keeps the image's height and width", src, at,
+                           l->kind == AL_DENSE ? "dense" : l->kind == AL_GAP ? "gap" : "flatten");
+        if (flat && (spatial || l->kind == AL_GAP || l->kind == AL_FLATTEN))
+            return err_set(e, "%s: key \"%s\": the features are already flat here", src, at);
+        if (!flat && l->kind == AL_DENSE)
+            return err_set(e, "%s: key \"%s\": a dense layer needs a gap or flatten before it",
+                           src, at);
+        flat |= l->kind == AL_GAP || l->kind == AL_FLATTEN;
+        n++;
+    }
+    if (head) {
+        struct arch_layer *last = &out[n - 1];
+        if (last->kind != AL_DENSE)
+            return err_set(e, "%s: key \"%s\" must end in the classifier, a dense layer", src, key);
+        if (last->act == ACT_LINEAR && !cJSON_GetObjectItemCaseSensitive(
+                                           cJSON_GetArrayItem(arr, n - 1), "activation"))
+            last->act = ACT_SOFTMAX;
+        if (last->act != ACT_SOFTMAX)
+            return err_set(e, "%s: key \"%s[%d].activation\": the classifier's activation "
+                           "must be \"softmax\"", src, key, n - 1);
+        for (int i = 0; i < n - 1; i++)
+            if (out[i].kind == AL_DENSE && (!out[i].units || out[i].act == ACT_SOFTMAX))
+                return err_set(e, "%s: key \"%s[%d]\": a hidden dense layer needs \"units\" "
+                               "and a linear or relu activation", src, key, i);
+    } else {
+        int convs = 0;
+        for (int i = 0; i < n; i++)
+            convs += out[i].kind == AL_CONV;
+        if (!convs)
+            return err_set(e, "%s: key \"%s\" needs at least one conv layer", src, key);
+    }
+    *n_out = n;
+    return 0;
+}
+
+/* --- the layout keys: where the reference code puts strides, biases, ... --- */
+
+static int parse_layout(const cJSON *root, struct arch *a, const char *src, struct err *e)
+{
+    static const char *const stride_ats[] = {"3x3", "1x1", "last", NULL};
+    static const char *const biases[] = {"none", "all", "v2", NULL};
+    static const char *const paddings[] = {"explicit", "same", NULL};
+    static const char *const pool_pads[] = {"zero", "min", "same", NULL};
+    static const char *const shortcuts[] = {"projection", "conv", NULL};
+    static const char *const froms[] = {"preact", "input", NULL};
+    static const char *const add_orders[] = {"shortcut_first", "residual_first", NULL};
+    static const char *const createds[] = {"first", "last", NULL};
+    static const char *const names[] = {"applications", "auto", NULL};
+    static const char *const wnames[] = {"torchvision", "timm", "keras", NULL};
+    const cJSON *v;
+    int t;
+
+    /* Pre-activation nets read a BN-ReLU, not the un-rectified stem, so
+     * torch's -inf pool padding is no longer the same as Keras's zeros; and
+     * their projections have no BN (the next block's preact is one). */
+    if (a->version == 2) {
+        a->pool_padding = POOL_MIN;
+        a->shortcut = SHORTCUT_CONV;
+        a->weight_names = WNAMES_TIMM;
+    }
+#define ENUM(key, names, field)                                   \
+    t = (int)(field);                                             \
+    if (opt_enum(root, key, names, &t, src, e))                   \
+        return -1;                                                \
+    field = t
+    ENUM("stride_at", stride_ats, a->stride_at);
+    ENUM("bias", biases, a->bias);
+    ENUM("padding", paddings, a->padding);
+    ENUM("pool_padding", pool_pads, a->pool_padding);
+    ENUM("shortcut", shortcuts, a->shortcut);
+    ENUM("shortcut_from", froms, a->shortcut_from);
+    ENUM("add_order", add_orders, a->add_order);
+    ENUM("shortcut_created", createds, a->created);
+    ENUM("names", names, a->names);
+    ENUM("weights_names", wnames, a->weight_names);
+#undef ENUM
+    a->bn_eps = 1e-5f;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "bn_eps"))) {
+        if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1))
+            return err_set(e, "%s: key \"bn_eps\" must be a number between 0 and 1", src);
+        a->bn_eps = (float)v->valuedouble;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "first_preact"))) {
+        int first = 1;
+        if (get_bool(v, "first_preact", &first, src, e))
+            return -1;
+        a->skip_first_preact = !first;
+    }
+    if (a->version == 1) {
+        static const char *const v2_only[] = {"shortcut_from", "first_preact", NULL};
+        for (int i = 0; v2_only[i]; i++)
+            if (cJSON_GetObjectItemCaseSensitive(root, v2_only[i]))
+                return err_set(e, "%s: key \"%s\" applies to version 2 (pre-activation) nets",
+                               src, v2_only[i]);
+    }
+    if (a->version == 2 && a->weight_names == WNAMES_TORCHVISION)
+        return err_set(e, "%s: key \"weights_names\" is \"torchvision\", which has no "
+                       "pre-activation (version 2) nets; use \"timm\" or \"keras\"", src);
+    if (a->stride_at == STRIDE_1X1 && a->block == BLOCK_BASIC)
+        return err_set(e, "%s: key \"stride_at\" is \"1x1\", but basic blocks have no 1x1 "
+                       "conv; use \"3x3\"", src);
+    return 0;
+}
+
 int spec_parse(const char *json, const char *source, const char *dir,
                struct arch *a, struct err *e)
 {
-    static const char *const keys[] = {"name", "version", "block", "stages", "widths",
-                                       "depth", "stem", "stem_width", "classes",
-                                       "input", "preprocess", "labels", NULL};
+    static const char *const keys[] = {
+        "name", "model_name", "version", "block", "stages", "widths", "out_widths",
+        "expansion", "depth", "stem", "stem_width", "head", "classes", "input", "preprocess",
+        "labels", "stride_at", "bias", "bn_eps", "padding", "pool_padding", "shortcut",
+        "shortcut_from", "first_preact", "add_order", "shortcut_created", "names",
+        "weights_names", NULL};
     static const char *const blocks[] = {"basic", "bottleneck", NULL};
     static const char *const stems[] = {"imagenet", "cifar", NULL};
     const char *src = source ? source : "spec";
@@ -232,34 +540,43 @@ int spec_parse(const char *json, const char *source, const char *dir,
 
     const cJSON *v;
     int t;
-    /* name */
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "name"))) {
+    /* name, model_name */
+    static const char *const name_keys[] = {"name", "model_name"};
+    char *name_fields[] = {a->name, a->model_name};
+    for (int i = 0; i < 2; i++) {
+        if (!(v = cJSON_GetObjectItemCaseSensitive(root, name_keys[i])))
+            continue;
         if (!cJSON_IsString(v) || !v->valuestring[0] ||
-            strlen(v->valuestring) >= sizeof a->name) {
-            err_set(e, "%s: key \"name\" must be a non-empty string under %zu characters",
-                    src, sizeof a->name);
+            strlen(v->valuestring) >= ARCH_NAME_LEN) {
+            err_set(e, "%s: key \"%s\" must be a non-empty string under %d characters",
+                    src, name_keys[i], ARCH_NAME_LEN);
             goto out;
         }
-        strcpy(a->name, v->valuestring);
-    } else {
-        snprintf(a->name, sizeof a->name, "%s", "resnet");
+        strcpy(name_fields[i], v->valuestring);
     }
+    if (!a->name[0])
+        snprintf(a->name, sizeof a->name, "%s", "resnet");
     /* version */
     a->version = 1;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "version")) &&
         get_int(v, "version", 1, 2, &a->version, src, e))
         goto out;
-    if (a->version == 2) {
-        err_set(e, "%s: key \"version\" is 2 (pre-activation ResNet), which is not "
-                "yet supported; use version 1", src);
-        goto out;
-    }
     /* stem first: it decides the depth table and the defaults */
     a->stem = STEM_IMAGENET;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "stem"))) {
-        if (get_enum(v, "stem", stems, &t, src, e))
+        if (cJSON_IsArray(v)) {
+            a->stem = STEM_LAYERS;
+            if (parse_layers(v, "stem", 0, a->stem_layers, &a->n_stem_layers, src, e))
+                goto out;
+        } else if (cJSON_IsString(v)) {
+            if (get_enum(v, "stem", stems, &t, src, e))
+                goto out;
+            a->stem = (enum stem_kind)t;
+        } else {
+            err_set(e, "%s: key \"stem\" must be \"imagenet\", \"cifar\" or a list of layer "
+                    "objects", src);
             goto out;
-        a->stem = (enum stem_kind)t;
+        }
     }
     int block_given = 0;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "block"))) {
@@ -268,16 +585,22 @@ int spec_parse(const char *json, const char *source, const char *dir,
         a->block = (enum block_kind)t;
         block_given = 1;
     }
+    /* A cifar-sized net: 16 filters, 32x32 inputs and 10 classes by default.
+     * A stem given as layers follows the ImageNet table where it can. */
     const cJSON *depth = cJSON_GetObjectItemCaseSensitive(root, "depth");
     const cJSON *stages = cJSON_GetObjectItemCaseSensitive(root, "stages");
+    int cifar = a->stem == STEM_CIFAR;
     if (depth && stages) {
         err_set(e, "%s: keys \"depth\" and \"stages\" both given; use one", src);
         goto out;
     }
     if (depth) {
         int d;
-        if (get_int(depth, "depth", 1, 100000, &d, src, e) ||
-            depth_to_stages(d, a, block_given, src, e))
+        if (get_int(depth, "depth", 1, 100000, &d, src, e))
+            goto out;
+        if (a->stem == STEM_LAYERS)
+            cifar = depth_in_table(d) < 0;
+        if (depth_to_stages(d, a, block_given, cifar, src, e))
             goto out;
     } else if (stages) {
         if (!block_given) {
@@ -293,29 +616,53 @@ int spec_parse(const char *json, const char *source, const char *dir,
         goto out;
     }
     /* widths: 64, 128, 256, ... for ImageNet, 16, 32, 64 for CIFAR */
-    int base = a->stem == STEM_CIFAR ? 16 : 64;
+    int base = cifar ? 16 : 64;
     for (int i = 0; i < a->n_stages; i++)
         a->widths[i] = base << i;
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "widths"))) {
-        int n = get_int_array(v, "widths", 1, ARCH_MAX_STAGES, 1, 1 << 16, a->widths, src, e);
+    static const char *const width_keys[] = {"widths", "out_widths"};
+    int *width_fields[] = {a->widths, a->out_widths};
+    for (int i = 0; i < 2; i++) {
+        if (!(v = cJSON_GetObjectItemCaseSensitive(root, width_keys[i])))
+            continue;
+        int n = get_int_array(v, width_keys[i], 1, ARCH_MAX_STAGES, 1, 1 << 16,
+                              width_fields[i], src, e);
         if (n < 0)
             goto out;
         if (n != a->n_stages) {
-            err_set(e, "%s: key \"widths\" has %d entries but the network has %d stages",
-                    src, n, a->n_stages);
+            err_set(e, "%s: key \"%s\" has %d entries but the network has %d stages",
+                    src, width_keys[i], n, a->n_stages);
             goto out;
         }
     }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "expansion"))) {
+        if (cJSON_GetObjectItemCaseSensitive(root, "out_widths")) {
+            err_set(e, "%s: keys \"expansion\" and \"out_widths\" both given; use one", src);
+            goto out;
+        }
+        if (get_int(v, "expansion", 1, 64, &a->expansion, src, e))
+            goto out;
+    }
     a->stem_width = a->widths[0];
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "stem_width")) &&
-        get_int(v, "stem_width", 1, 1 << 16, &a->stem_width, src, e))
-        goto out;
-    a->classes = a->stem == STEM_CIFAR ? 10 : 1000;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "stem_width"))) {
+        if (a->stem == STEM_LAYERS) {
+            err_set(e, "%s: key \"stem_width\" applies to a named stem; a stem given as "
+                    "layers sets its conv's \"filters\"", src);
+            goto out;
+        }
+        if (get_int(v, "stem_width", 1, 1 << 16, &a->stem_width, src, e))
+            goto out;
+    }
+    a->classes = cifar ? 10 : 1000;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "classes")) &&
         get_int(v, "classes", 1, 1 << 20, &a->classes, src, e))
         goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "head")) &&
+        parse_layers(v, "head", 1, a->head, &a->n_head, src, e))
+        goto out;
+    if (parse_layout(root, a, src, e))
+        goto out;
     /* input */
-    a->in_h = a->in_w = a->stem == STEM_CIFAR ? 32 : 224;
+    a->in_h = a->in_w = cifar ? 32 : 224;
     a->in_c = 3;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "input"))) {
         int hwc[3];
@@ -330,9 +677,9 @@ int spec_parse(const char *json, const char *source, const char *dir,
     }
     /* preprocess: torchvision's ImageNet recipe scales the crop by 256/224 */
     int shorter = a->in_h < a->in_w ? a->in_h : a->in_w;
-    a->pre.resize = a->stem == STEM_CIFAR ? shorter : (shorter * 256 + 112) / 224;
-    memcpy(a->pre.mean, a->stem == STEM_CIFAR ? cifar_mean : imagenet_mean, sizeof a->pre.mean);
-    memcpy(a->pre.std, a->stem == STEM_CIFAR ? cifar_std : imagenet_std, sizeof a->pre.std);
+    a->pre.resize = cifar ? shorter : (shorter * 256 + 112) / 224;
+    memcpy(a->pre.mean, cifar ? cifar_mean : imagenet_mean, sizeof a->pre.mean);
+    memcpy(a->pre.std, cifar ? cifar_std : imagenet_std, sizeof a->pre.std);
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "preprocess")) &&
         parse_preprocess(v, a, src, e))
         goto out;
@@ -360,6 +707,14 @@ int spec_parse(const char *json, const char *source, const char *dir,
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+int arch_out_width(const struct arch *a, int stage)
+{
+    if (a->out_widths[stage])
+        return a->out_widths[stage];
+    int expansion = a->expansion ? a->expansion : a->block == BLOCK_BOTTLENECK ? 4 : 1;
+    return a->widths[stage] * expansion;
 }
 
 /* Read a whole (small) file into a NUL-terminated buffer. */
@@ -444,9 +799,15 @@ int spec_load(const char *name_or_path, struct arch *a, struct err *e)
     return rc;
 }
 
-int spec_from_depth(int depth, struct arch *a, struct err *e)
+int spec_from_depth(int depth, int version, struct arch *a, struct err *e)
 {
-    char json[128];
-    snprintf(json, sizeof json, "{\"name\": \"resnet%d\", \"depth\": %d}", depth, depth);
+    char json[256];
+    if (version == 2)
+        /* Keras Applications' ResNet50V2 / 101V2 / 152V2 for those depths */
+        snprintf(json, sizeof json, "{\"name\": \"resnet%dv2\", \"depth\": %d, \"version\": 2, "
+                 "\"stride_at\": \"last\", \"bias\": \"v2\", \"bn_eps\": 1.001e-5, "
+                 "\"pool_padding\": \"zero\", \"weights_names\": \"keras\"}", depth, depth);
+    else
+        snprintf(json, sizeof json, "{\"name\": \"resnet%d\", \"depth\": %d}", depth, depth);
     return spec_parse(json, "--depth", NULL, a, e);
 }

@@ -3,9 +3,9 @@
  * The layout is print_summary() of keras/utils/layer_utils.py (Keras 2.3,
  * and tf.keras 2.0-2.8 as tensorflow/python/keras/utils/layer_utils.py) for
  * a functional, non-sequential model: 98-column lines, four columns ending
- * at int(98 * [.33, .55, .67, 1.]), a row per layer in Keras's layer order,
- * then the parameter totals.  One line Keras lacks follows its closing rule:
- * the multiply-add count. */
+ * at int(98 * [.33, .55, .67, 1.]), a row per layer in Keras's layer order
+ * (net_keras_order), then the parameter totals.  One line Keras lacks
+ * follows its closing rule: the multiply-add count. */
 #include "summary.h"
 
 #include <stdlib.h>
@@ -65,103 +65,15 @@ static const char *group3(char buf[64], double v)
     return buf;
 }
 
-static const char *class_name(enum layer_kind k)
-{
-    switch (k) {
-    case LAYER_INPUT: return "InputLayer";
-    case LAYER_ZEROPAD: return "ZeroPadding2D";
-    case LAYER_CONV: return "Conv2D";
-    case LAYER_BN: return "BatchNormalization";
-    case LAYER_RELU: return "Activation";
-    case LAYER_MAXPOOL: return "MaxPooling2D";
-    case LAYER_ADD: return "Add";
-    case LAYER_GAP: return "GlobalAveragePooling2D";
-    case LAYER_DENSE: return "Dense";
-    }
-    return "Layer";
-}
-
-/* Keras prints a functional model's layers by their depth from the output
- * (the longest path to it), deepest first, and breaks ties by the order in
- * which a depth-first walk from the output, taking each layer's inputs in
- * order, first reaches them (_map_graph_network in keras/engine/network.py).
- * Any topological order of the same graph gives the same listing, so the
- * net may be built in whatever order is natural to it. */
-struct rank {
-    long key;     /* deeper first, then earlier in the walk */
-    int layer;
-};
-
-static int by_key(const void *a, const void *b)
-{
-    long x = ((const struct rank *)a)->key, y = ((const struct rank *)b)->key;
-    return (x > y) - (x < y);
-}
-
-static void walk(const struct net *n, int i, int *reached, int *next)
-{
-    if (reached[i] >= 0)
-        return;
-    reached[i] = (*next)++;
-    for (int j = 0; j < n->layer[i].n_in; j++)
-        walk(n, n->layer[i].in[j], reached, next);
-}
-
-/* The Keras order as an index array, or NULL when out of memory (the caller
- * then prints in the net's own order: still correct, if not Keras's). */
-static int *keras_order(const struct net *n)
-{
-    int L = n->n_layers;
-    int *depth = calloc((size_t)L, sizeof *depth);
-    int *reached = malloc((size_t)L * sizeof *reached);
-    struct rank *r = malloc((size_t)L * sizeof *r);
-    int *order = malloc((size_t)L * sizeof *order);
-    if (!depth || !reached || !r || !order) {
-        free(order);
-        order = NULL;
-        goto done;
-    }
-    /* Layers come in topological order, so walking back from the end sees
-     * every consumer of a layer before the layer itself. */
-    int max_depth = 0;
-    for (int i = L - 1; i >= 0; i--) {
-        for (int j = 0; j < n->layer[i].n_in; j++) {
-            int p = n->layer[i].in[j];
-            if (depth[p] < depth[i] + 1)
-                depth[p] = depth[i] + 1;
-        }
-        if (depth[i] > max_depth)
-            max_depth = depth[i];
-    }
-    for (int i = 0; i < L; i++)
-        reached[i] = -1;
-    int next = 0;
-    walk(n, L - 1, reached, &next);
-    for (int i = 0; i < L; i++) {
-        if (reached[i] < 0)             /* not on a path to the output */
-            reached[i] = next++;
-        r[i].key = (long)(max_depth - depth[i]) * L + reached[i];
-        r[i].layer = i;
-    }
-    qsort(r, (size_t)L, sizeof *r, by_key);
-    for (int i = 0; i < L; i++)
-        order[i] = r[i].layer;
-done:
-    free(depth);
-    free(reached);
-    free(r);
-    return order;
-}
-
 static void print_layer(FILE *out, const struct net *n, const struct layer *l)
 {
     char name[128], shape[64], params[32], conn[2][80];
-    snprintf(name, sizeof name, "%s (%s)", l->name, class_name(l->kind));
+    snprintf(name, sizeof name, "%s (%s)", l->name, net_class_name(l->kind));
     /* tf.keras 2.x reports an InputLayer's output shape as a list of one
      * shape, "[(None, 224, 224, 3)]", which the column then cuts. */
     if (l->kind == LAYER_INPUT)
         snprintf(shape, sizeof shape, "[(None, %d, %d, %d)]", l->out_h, l->out_w, l->out_c);
-    else if (l->kind == LAYER_GAP || l->kind == LAYER_DENSE)
+    else if (l->flat)
         snprintf(shape, sizeof shape, "(None, %d)", l->out_c);
     else
         snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->out_h, l->out_w, l->out_c);
@@ -184,9 +96,11 @@ void summary_print(FILE *out, const struct net *n)
     static const char *const header[4] = {"Layer (type)", "Output Shape", "Param #",
                                           "Connected to"};
     char num[64];
-    int *order = n->n_layers ? keras_order(n) : NULL;
+    /* Keras's row order; without memory for it, the net's own order is
+     * still a correct listing, if not Keras's. */
+    int *order = n->n_layers ? net_keras_order(n) : NULL;
 
-    fprintf(out, "Model: \"%s\"\n", n->arch.name);
+    fprintf(out, "Model: \"%s\"\n", n->arch.model_name[0] ? n->arch.model_name : n->arch.name);
     rule(out, '_');
     print_row(out, header);
     rule(out, '=');

@@ -1,21 +1,39 @@
-/* weights.c -- torchvision-named tensors onto the layers of a net.
+/* weights.c -- weight files onto the layers of a net.
  *
- * Each layer with weights expects the tensors of torchvision's state_dict
+ * The format is told by content: an HDF5 signature is a Keras file, the
+ * rest must be safetensors.
+ *
+ * safetensors, by name.  Each layer with weights expects the tensors of a
+ * PyTorch state_dict (torchvision's or timm's names, net.c chose them)
  * under its `tensor` prefix:
  *   CONV : <p>.weight [out_c, in_c, k, k] (OIHW, the net's own layout),
  *          <p>.bias [out_c] when the layer has one
  *   BN   : <p>.weight (gamma), <p>.bias (beta), <p>.running_mean,
  *          <p>.running_var, all [c]; <p>.num_batches_tracked is ignored
- *   DENSE: <p>.weight [out_c, in_c], <p>.bias [out_c]
- * The whole file is checked (every expected tensor present with the right
- * shape and a float dtype, no tensor left over) before anything is
- * allocated, so a failed load leaves the net as it was. */
+ *   DENSE: <p>.weight [out_c, in_c] -- or [out_c, in_c, 1, 1], timm's
+ *          classifier being a 1x1 conv -- and <p>.bias [out_c]
+ *
+ * Keras HDF5, by order, as Keras's load_weights does: the k-th layer with
+ * weights in the file goes to the k-th in Keras's order of the net
+ * (net_keras_order), its weights in the order the file lists them:
+ *   Conv2D             kernel [k, k, in_c, out_c] (HWIO), bias [out_c]
+ *   BatchNormalization gamma, beta, moving_mean, moving_variance [c]
+ *   Dense              kernel [in_c, out_c], bias [out_c]
+ * Kernels are transposed into the net's OIHW and [out][in].  Layer names
+ * are not matched (the classifier is `probs` in some files, `predictions`
+ * in others); they only name things in messages.
+ *
+ * Either way the whole file is checked (every expected tensor present
+ * with the right shape, no tensor left over) before anything is allocated,
+ * so a failed load leaves the net as it was. */
 #include "weights.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "h5.h"
 
 /* Longest prefix (63) + ".running_mean" + NUL. */
 #define NAME_LEN 96
@@ -24,6 +42,7 @@
 struct expect {
     char name[NAME_LEN];
     int ndim;
+    int also_1x1;    /* [a, b] may come as [a, b, 1, 1] */
     int64_t shape[4];
     long count;      /* elements: the product of shape */
     float *dst;      /* [room] inside the net's store; NULL before allocation */
@@ -35,6 +54,7 @@ static void expect(struct expect *x, const struct layer *l, const char *suffix, 
 {
     snprintf(x->name, sizeof x->name, "%s.%s", l->tensor, suffix);
     x->ndim = ndim;
+    x->also_1x1 = 0;
     x->count = 1;
     for (int d = 0; d < ndim; d++) {
         x->shape[d] = shape[d];
@@ -65,6 +85,7 @@ static int layer_expect(const struct layer *l, struct expect ex[4])
         break;
     case LAYER_DENSE:
         expect(&ex[n++], l, "weight", l->w, wc, 2, (int64_t[]){c, l->in_c});
+        ex[n - 1].also_1x1 = 1;
         if (l->bias)
             expect(&ex[n++], l, "bias", l->b, bc, 1, &c);
         break;
@@ -207,7 +228,8 @@ static int check_tensor(const struct index *ix, const struct expect *x, struct e
     if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
         return err_set(e, "weights: %s: %s has dtype %s; weights must be F32, F16 or BF16",
                        path, x->name, dtype_name(t->dtype));
-    int same = t->ndim == x->ndim;
+    int same = t->ndim == x->ndim ||
+               (x->also_1x1 && t->ndim == 4 && t->shape[2] == 1 && t->shape[3] == 1);
     for (int d = 0; same && d < x->ndim; d++)
         same = t->shape[d] == x->shape[d];
     if (!same)
@@ -259,7 +281,7 @@ static int fill(struct net *n, const struct index *ix, struct err *e)
     return 0;
 }
 
-int weights_load(struct net *n, const char *path, struct err *e)
+static int load_safetensors(struct net *n, const char *path, struct err *e)
 {
     struct st_file f;
     if (st_open(path, &f, e) < 0)
@@ -288,6 +310,173 @@ done:
     free(ix.used);
     st_close(&f);
     return rc;
+}
+
+/* ---- Keras HDF5, by order ---- */
+
+/* What Keras stores for a layer: its weights' shapes in Keras's axis order
+ * and, for each, where the floats go and whether to transpose. */
+struct keras_expect {
+    int n;
+    const char *what[4];
+    int ndim[4];
+    int64_t shape[4][4];
+};
+
+static int keras_expect(const struct layer *l, struct keras_expect *k)
+{
+    int64_t c = l->out_c, in = l->in_c, kk = l->k;
+    memset(k, 0, sizeof *k);
+    switch (l->kind) {
+    case LAYER_CONV:
+        k->what[0] = "kernel", k->ndim[0] = 4;
+        memcpy(k->shape[0], (int64_t[]){kk, kk, in, c}, sizeof k->shape[0]);
+        k->n = 1;
+        break;
+    case LAYER_DENSE:
+        k->what[0] = "kernel", k->ndim[0] = 2;
+        memcpy(k->shape[0], (int64_t[]){in, c}, 2 * sizeof(int64_t));
+        k->n = 1;
+        break;
+    case LAYER_BN: {
+        static const char *const bn[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
+        for (int i = 0; i < 4; i++)
+            k->what[i] = bn[i], k->ndim[i] = 1, k->shape[i][0] = c;
+        return k->n = 4;
+    }
+    default:
+        return 0;
+    }
+    if (l->bias) {
+        k->what[1] = "bias", k->ndim[1] = 1, k->shape[1][0] = c;
+        k->n = 2;
+    }
+    return k->n;
+}
+
+/* Check one file layer against one net layer. */
+static int keras_check(const char *path, const struct h5_layer *fl, const struct layer *l,
+                       struct err *e)
+{
+    struct keras_expect k;
+    char want[128], have[128];
+    keras_expect(l, &k);
+    if (fl->n_weights != k.n) {
+        const char *hint = l->kind == LAYER_BN
+                               ? "-- BatchNormalization without center/scale is not supported"
+                           : fl->n_weights == k.n + 1 ? "-- the file's layer has a bias the spec's "
+                                                        "does not: is the spec's \"bias\" right?"
+                           : fl->n_weights + 1 == k.n ? "-- the spec's layer has a bias the file's "
+                                                        "does not: is the spec's \"bias\" right?"
+                                                      : "-- does the spec describe this network?";
+        return err_set(e, "weights: %s: layer %s has %d weights, the spec's %s %s needs %d %s",
+                       path, fl->name, fl->n_weights, net_class_name(l->kind), l->name, k.n, hint);
+    }
+    for (int j = 0; j < k.n; j++) {
+        const struct h5_weight *w = &fl->w[j];
+        int same = w->ndim == k.ndim[j];
+        for (int d = 0; same && d < k.ndim[j]; d++)
+            same = w->shape[d] == k.shape[j][d];
+        if (!same)
+            return err_set(e, "weights: %s: %s has shape %s, the spec's %s %s needs %s %s -- is "
+                           "the spec's depth/width right?", path, w->name,
+                           fmt_shape(have, sizeof have, w->ndim, w->shape), net_class_name(l->kind),
+                           l->name, k.what[j], fmt_shape(want, sizeof want, k.ndim[j], k.shape[j]));
+    }
+    return 0;
+}
+
+/* Keras's layouts into the net's: HWIO -> OIHW, [in][out] -> [out][in]. */
+static void keras_fill(const struct h5_layer *fl, struct layer *l)
+{
+    const float *src = fl->w[0].data;
+    long per = net_weight_count(l) / l->out_c;   /* in_c x k x k, or in_c */
+    switch (l->kind) {
+    case LAYER_CONV:
+        for (int o = 0; o < l->out_c; o++)
+            for (int i = 0; i < l->in_c; i++)
+                for (int y = 0; y < l->k; y++)
+                    for (int x = 0; x < l->k; x++)
+                        l->w[((long)o * l->in_c + i) * l->k * l->k + y * l->k + x] =
+                            src[(((long)y * l->k + x) * l->in_c + i) * l->out_c + o];
+        break;
+    case LAYER_DENSE:
+        for (int o = 0; o < l->out_c; o++)
+            for (long i = 0; i < per; i++)
+                l->w[o * per + i] = src[i * l->out_c + o];
+        break;
+    case LAYER_BN:
+        memcpy(l->w, fl->w[0].data, (size_t)l->out_c * sizeof(float));
+        memcpy(l->b, fl->w[1].data, (size_t)l->out_c * sizeof(float));
+        memcpy(l->mean, fl->w[2].data, (size_t)l->out_c * sizeof(float));
+        memcpy(l->var, fl->w[3].data, (size_t)l->out_c * sizeof(float));
+        return;
+    default:
+        return;
+    }
+    if (l->bias)
+        memcpy(l->b, fl->w[1].data, (size_t)l->out_c * sizeof(float));
+}
+
+static int load_keras(struct net *n, const char *path, struct err *e)
+{
+    struct h5_file f;
+    if (h5_read(path, &f, e) < 0)
+        return err_prefix(e, "weights: ");
+    int rc = -1, n_net = 0, n_file = 0;
+    int *order = net_keras_order(n);
+    int *net_w = malloc(((size_t)n->n_layers + 1) * sizeof *net_w);   /* weighted, Keras order */
+    int *file_w = malloc(((size_t)f.n_layers + 1) * sizeof *file_w); /* weighted, file order */
+    if (!order || !net_w || !file_w) {
+        err_set(e, "weights: %s: out of memory", path);
+        goto done;
+    }
+    for (int i = 0; i < n->n_layers; i++) {
+        struct keras_expect k;
+        if (keras_expect(&n->layer[order[i]], &k))
+            net_w[n_net++] = order[i];
+    }
+    for (int i = 0; i < f.n_layers; i++)
+        if (f.layer[i].n_weights)
+            file_w[n_file++] = i;
+    /* Pair them up to the shorter list first: a shape error there says more
+     * than the count. */
+    for (int j = 0; j < n_net && j < n_file; j++)
+        if (keras_check(path, &f.layer[file_w[j]], &n->layer[net_w[j]], e) < 0)
+            goto done;
+    if (n_file != n_net) {
+        err_set(e, "weights: %s: the file has %d layers with weights, the spec's network %d "
+                "(first unmatched: %s) -- does the spec describe this network?", path, n_file,
+                n_net, n_file > n_net ? f.layer[file_w[n_net]].name : n->layer[net_w[n_file]].name);
+        goto done;
+    }
+    if (net_alloc_weights(n, e) < 0)
+        goto done;
+    for (int j = 0; j < n_net; j++)
+        keras_fill(&f.layer[file_w[j]], &n->layer[net_w[j]]);
+    rc = 0;
+done:
+    free(order);
+    free(net_w);
+    free(file_w);
+    h5_free(&f);
+    return rc;
+}
+
+/* HDF5's signature, at the start of a file without a user block (Keras
+ * writes none). */
+static const unsigned char HDF5_SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+int weights_load(struct net *n, const char *path, struct err *e)
+{
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    if (got == sizeof head && !memcmp(head, HDF5_SIG, sizeof head))
+        return load_keras(n, path, e);
+    return load_safetensors(n, path, e);
 }
 
 /* ---- random weights ---- */
@@ -404,9 +593,20 @@ int weights_default_path(const char *model, char *out, size_t outlen, struct err
     size_t dl = strlen(dir);
     while (dl > 0 && dir[dl - 1] == '/')
         dl--;
-    int len = snprintf(out, outlen, "%.*s%s/%s.safetensors", (int)dl, dir, sub, model);
-    if (len < 0 || (size_t)len >= outlen)
-        return err_set(e, "weights: the default weight path for %s under %.*s is too long",
-                       model, (int)dl, dir);
+    /* NAME.safetensors; NAME.h5 (a Keras file) where only that exists */
+    static const char *const ext[2] = {"safetensors", "h5"};
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(out, outlen, "%.*s%s/%s.%s", (int)dl, dir, sub, model, ext[i]);
+        if (len < 0 || (size_t)len >= outlen)
+            return err_set(e, "weights: the default weight path for %s under %.*s is too long",
+                           model, (int)dl, dir);
+        FILE *f = fopen(out, "rb");
+        if (f) {
+            fclose(f);
+            return 0;
+        }
+    }
+    /* neither exists: name the usual one */
+    snprintf(out, outlen, "%.*s%s/%s.safetensors", (int)dl, dir, sub, model);
     return 0;
 }

@@ -1,9 +1,10 @@
 /* weights.h -- named tensors from weight files onto the layers of a net.
  *
- * The safetensors reader (safetensors.c) maps a file and lists its tensors;
- * weights.c matches them, by the torchvision state_dict names, onto the
- * layers that net.c built, checks every name and shape, and converts
- * F32/F16/BF16 into the net's float storage. */
+ * The safetensors reader (safetensors.c) maps a file and lists its tensors,
+ * the HDF5 reader (h5.c) a Keras file's layers; weights.c matches them onto
+ * the layers that net.c built -- safetensors by the state_dict names of the
+ * spec's scheme, Keras files by layer order -- checks every name and shape,
+ * and converts them into the net's float storage and layout. */
 #ifndef RESNET_WEIGHTS_H
 #define RESNET_WEIGHTS_H
 
@@ -40,8 +41,10 @@ int st_open(const char *path, struct st_file *f, struct err *e);
 const struct st_tensor *st_find(const struct st_file *f, const char *name);
 void st_close(struct st_file *f);
 
-/* Allocate the net's weight storage and fill it from a safetensors file with
- * torchvision names.  Missing, unknown and misshapen tensors are errors. */
+/* Allocate the net's weight storage and fill it from a weight file: a Keras
+ * HDF5 file (told by its signature) by layer order, as Keras loads it; else
+ * a safetensors file by the names the spec's scheme gives (torchvision,
+ * timm).  Missing, unknown and misshapen tensors are errors. */
 int weights_load(struct net *n, const char *path, struct err *e);
 
 /* Fill the net with deterministic pseudo-random weights (for `bench`
@@ -49,7 +52,8 @@ int weights_load(struct net *n, const char *path, struct err *e);
 int weights_random(struct net *n, unsigned seed, struct err *e);
 
 /* The default weight file of a model: $RESNET_HOME, else
- * $XDG_CACHE_HOME/resnet, else ~/.cache/resnet, then NAME.safetensors. */
+ * $XDG_CACHE_HOME/resnet, else ~/.cache/resnet, then NAME.safetensors, or
+ * NAME.h5 (Keras) when that exists and NAME.safetensors does not. */
 int weights_default_path(const char *model, char *out, size_t outlen, struct err *e);
 
 #endif

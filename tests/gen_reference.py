@@ -41,7 +41,6 @@ import struct
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torchvision

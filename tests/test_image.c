@@ -313,7 +313,7 @@ static void test_tensor(void)
         return;
     char line[512], stem[128], input[16], path[512];
     int w, h, oh, ow;
-    struct preprocess p;
+    struct preprocess p = {0};
     while (next_line(f, line, sizeof line)) {
         if (sscanf(line, "%127s %15s %d %d %d %d %d %f %f %f %f %f %f", stem, input, &w, &h, &p.resize, &oh, &ow,
                    &p.mean[0], &p.mean[1], &p.mean[2], &p.std[0], &p.std[1], &p.std[2]) != 13)
@@ -359,7 +359,7 @@ static void test_tensor_flat(int w, int h, int resize, int oh, int ow, int padde
     for (size_t i = 0; i < (size_t)w * h; i++)
         memcpy(pix + 3 * i, "\x10\x80\xf0", 3);
     struct image im = {w, h, pix};
-    struct preprocess p = {resize, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}};
+    struct preprocess p = {resize, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}, PRE_TORCH, PRE_FIT_CROP};
     struct err e = {{0}};
     double t0 = now_ms();
     int rc = img_to_tensor(&im, &p, oh, ow, out, &e);
@@ -387,7 +387,7 @@ static void test_tensor_errors(void)
     struct image im = {2, 2, pix};
     float out[3 * 4];
     struct err e = {{0}};
-    struct preprocess p = {2, {0.5f, 0.5f, 0.5f}, {0.25f, 0.0f, 0.25f}};
+    struct preprocess p = {2, {0.5f, 0.5f, 0.5f}, {0.25f, 0.0f, 0.25f}, PRE_TORCH, PRE_FIT_CROP};
     CHECK(img_to_tensor(&im, &p, 2, 2, out, &e) == -1 && strstr(e.msg, "std[1]"), "std 0 refused: %s", e.msg);
     p.std[1] = 0.25f;
     CHECK(img_to_tensor(&im, &p, 0, 2, out, &e) == -1, "crop height 0 refused: %s", e.msg);
@@ -410,7 +410,8 @@ static void test_tensor_speed(void)
         pix[i] = (unsigned char)(rng >> 24);
     }
     struct image im = {w, h, pix};
-    struct preprocess p = {256, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
+    struct preprocess p = {256, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, PRE_TORCH,
+                           PRE_FIT_CROP};
     struct err e = {{0}};
     double best = 1e9;
     int rc = 0;
@@ -425,6 +426,225 @@ static void test_tensor_speed(void)
           best, e.msg);
     free(pix);
     free(out);
+}
+
+/* ---- EXIF orientation and scaled decoding, against Pillow ------------------ */
+
+/* exif/exif.txt: file min_short width height expected.rgb|-.  Pillow's
+ * exif_transpose (after draft() for a scaled JPEG) on the same libjpeg-turbo
+ * gives the expected pixels, so they must match exactly. */
+static void test_exif(void)
+{
+    FILE *f = fopen(DIR "exif/exif.txt", "r");
+    CHECK(f != NULL, "open " DIR "exif/exif.txt");
+    if (!f)
+        return;
+    char line[512], file[256], exp_file[256], path[512];
+    int min_short, w, h;
+    while (next_line(f, line, sizeof line)) {
+        if (sscanf(line, "%255s %d %d %d %255s", file, &min_short, &w, &h, exp_file) != 5)
+            continue;
+        snprintf(path, sizeof path, DIR "exif/%s", file);
+        struct image im;
+        struct err e = {{0}};
+        int rc = img_load_for(path, min_short, &im, &e);
+        int size_ok = rc == 0 && im.w == w && im.h == h;
+        if (!strcmp(exp_file, "-")) {
+            CHECK(size_ok, "exif/%s, shorter side >= %d: decoded %dx%d, want %dx%d%s", file, min_short,
+                  im.w, im.h, w, h, e.msg);
+            img_free(&im);
+            continue;
+        }
+        snprintf(path, sizeof path, DIR "exif/%s", exp_file);
+        size_t exp_size = 0;
+        unsigned char *exp = read_all(path, &exp_size);
+        int max_diff = -1;
+        if (size_ok && exp && exp_size == (size_t)w * h * 3) {
+            max_diff = 0;
+            for (size_t i = 0; i < exp_size; i++) {
+                int d = abs(im.rgb[i] - exp[i]);
+                max_diff = d > max_diff ? d : max_diff;
+            }
+        }
+        CHECK(max_diff == 0, "exif/%s, shorter side >= %d: %dx%d upright equals Pillow's exif_transpose%s "
+              "(max diff %d)%s", file, min_short, im.w, im.h, min_short ? " of draft()" : "", max_diff, e.msg);
+        img_free(&im);
+        free(exp);
+    }
+    fclose(f);
+}
+
+/* img_load_for never scales a PNG, and 0 means a full decode. */
+static void test_scaled_png(void)
+{
+    struct image im;
+    struct err e = {{0}};
+    int rc = img_load_for(DIR "png_rgb8.png", 1, &im, &e);
+    CHECK(rc == 0 && im.w == 13 && im.h == 11, "PNG with a target of 1 pixel is decoded at full size "
+          "(%dx%d)%s", im.w, im.h, e.msg);
+    img_free(&im);
+    rc = img_load_for(DIR "exif/scaled_o6.jpg", 0, &im, &e);
+    CHECK(rc == 0 && im.w == 97 && im.h == 161, "JPEG with target 0 is decoded at full size (%dx%d)%s",
+          im.w, im.h, e.msg);
+    img_free(&im);
+}
+
+/* What classify asks img_load_for for: enough pixels for the resize. */
+static void test_min_short(void)
+{
+    struct preprocess p;
+    memset(&p, 0, sizeof p);
+    p.resize = 256;
+    CHECK(img_min_short(&p, 224, 224) == 256, "crop after resize 256: decode to a shorter side of 256");
+    p.resize = 0;
+    CHECK(img_min_short(&p, 224, 224) == 0, "crop without resize: full size");
+    p.fit = PRE_FIT_STRETCH;
+    CHECK(img_min_short(&p, 224, 300) == 300, "stretch to 300x224: a shorter side of 300");
+}
+
+/* ---- limits ------------------------------------------------------------------- */
+
+static void test_max_pixels(void)
+{
+    CHECK(img_max_pixels() == IMG_DEFAULT_MAX_PIXELS, "default pixel limit is %lld",
+          img_max_pixels());
+    struct image im;
+    struct err e = {{0}};
+    img_set_max_pixels(143);   /* png_rgb8.png is 13x11 = 143 pixels */
+    int rc = img_load(DIR "png_rgb8.png", &im, &e);
+    CHECK(rc == 0, "a 13x11 PNG passes a limit of 143 pixels%s", e.msg);
+    img_free(&im);
+    img_set_max_pixels(142);
+    rc = img_load(DIR "png_rgb8.png", &im, &e);
+    CHECK(bad_result_ok(rc, &im, &e, "png_rgb8.png", "too large") && strstr(e.msg, "142"),
+          "a 13x11 PNG is refused by a limit of 142: %s", e.msg);
+    /* The limit is on the header's size, not on the scaled decode. */
+    img_set_max_pixels(97 * 161 - 1);
+    rc = img_load_for(DIR "exif/scaled_o6.jpg", 13, &im, &e);
+    CHECK(bad_result_ok(rc, &im, &e, "scaled_o6.jpg", "too large"),
+          "a 161x97 JPEG decoded at 1/8 still counts its full size: %s", e.msg);
+    img_set_max_pixels(0);
+    CHECK(img_max_pixels() == IMG_DEFAULT_MAX_PIXELS, "a limit of 0 restores the default");
+
+    /* Headers that claim 100000x100000 (PNG) and 65500x65500 (JPEG): refused
+     * from the header, without allocating or reading on. */
+    static const char *const huge[] = {DIR "mixed/bad_huge.png", DIR "mixed/bad_huge.jpg"};
+    for (int i = 0; i < 2; i++) {
+        double t0 = now_ms();
+        rc = img_load(huge[i], &im, &e);
+        double ms = now_ms() - t0;
+        CHECK(bad_result_ok(rc, &im, &e, huge[i], "too large") && ms < 100,
+              "%s refused in %.1f ms: %s", huge[i], ms, e.msg);
+    }
+}
+
+/* A progressive JPEG with hundreds of repeated scans: refused past the scan
+ * limit instead of decoding for minutes; a few extra scans still decode. */
+static void test_scan_limit(void)
+{
+    size_t size = 0;
+    unsigned char *jpg = read_all(DIR "jpg_progressive.jpg", &size);
+    size_t last_sos = 0;
+    for (size_t i = 0; jpg && i + 1 < size; i++)
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xda)
+            last_sos = i;
+    CHECK(last_sos > 0 && jpg[size - 2] == 0xff && jpg[size - 1] == 0xd9, "jpg_progressive.jpg has scans");
+    if (!last_sos) {
+        free(jpg);
+        return;
+    }
+    size_t seg = size - 2 - last_sos;   /* the last scan: SOS header and its data */
+    static const int repeats[2] = {20, 600};
+    for (int r = 0; r < 2; r++) {
+        size_t n = size + seg * repeats[r];
+        unsigned char *many = malloc(n), *p = many;
+        memcpy(p, jpg, size - 2);
+        p += size - 2;
+        for (int k = 0; k < repeats[r]; k++, p += seg)
+            memcpy(p, jpg + last_sos, seg);
+        memcpy(p, "\xff\xd9", 2);
+        struct image im;
+        struct err e = {{0}};
+        int rc = img_decode(many, n, "scans.jpg", &im, &e);
+        if (r == 0)
+            CHECK(rc == 0, "progressive JPEG with %d repeated scans decodes%s", repeats[r], e.msg);
+        else
+            CHECK(bad_result_ok(rc, &im, &e, "scans.jpg", "scans"), "progressive JPEG with %d repeated "
+                  "scans is refused: %s", repeats[r], e.msg);
+        img_free(&im);
+        free(many);
+    }
+    free(jpg);
+}
+
+/* ---- Keras's preprocessing: load_img(target_size) and the caffe / tf modes -- */
+
+/* Pillow's NEAREST resize picks, for each output column, the source column
+ * below the running sum 0.5 * in/out + k * in/out (lists made with Pillow
+ * 9.4; 64 -> 7 and 8 -> 7 are where (k + 0.5) * in / out would differ). */
+static void test_keras_stretch(void)
+{
+    static const struct {
+        int in, out, want[8];
+    } axes[] = {
+        {64, 7, {4, 13, 22, 31, 41, 50, 59}},
+        {8, 7, {0, 1, 2, 3, 5, 6, 7}},
+        {7, 3, {1, 3, 5}},
+        {3, 7, {0, 0, 1, 1, 1, 2, 2}},
+    };
+    for (size_t t = 0; t < sizeof axes / sizeof *axes; t++) {
+        /* The same axis both ways: pixel (x, y) holds x in R, y in G, 7 in B. */
+        int n = axes[t].in, m = axes[t].out;
+        unsigned char *pix = malloc((size_t)n * n * 3);
+        float *out = malloc((size_t)3 * m * m * sizeof *out);
+        for (int y = 0; y < n; y++)
+            for (int x = 0; x < n; x++) {
+                unsigned char *q = pix + ((size_t)y * n + x) * 3;
+                q[0] = (unsigned char)x, q[1] = (unsigned char)y, q[2] = 7;
+            }
+        struct image im = {n, n, pix};
+        struct preprocess p = {0, {0, 0, 0}, {1, 1, 1}, PRE_TF, PRE_FIT_STRETCH};
+        struct err e = {{0}};
+        int ok = img_to_tensor(&im, &p, m, m, out, &e) == 0;
+        for (int y = 0; ok && y < m; y++)
+            for (int x = 0; x < m; x++) {
+                float r = out[(size_t)y * m + x], g = out[(size_t)m * m + (size_t)y * m + x];
+                ok &= r == (float)axes[t].want[x] / 127.5f - 1.0f &&
+                      g == (float)axes[t].want[y] / 127.5f - 1.0f;
+            }
+        CHECK(ok, "load_img nearest %dx%d -> %dx%d picks Pillow's pixels%s", n, n, m, m, e.msg);
+        free(pix);
+        free(out);
+    }
+}
+
+/* caffe: BGR planes, value - [103.939, 116.779, 123.68]; tf: value / 127.5 - 1;
+ * through the stretch (exact bytes) and the crop path (filtered, 0..1 scale). */
+static void test_keras_modes(void)
+{
+    unsigned char pix[4 * 4 * 3];
+    for (int i = 0; i < 16; i++)
+        memcpy(pix + 3 * i, "\x0a\x80\xff", 3);
+    struct image im = {4, 4, pix};
+    float out[3 * 2 * 2];
+    struct err e = {{0}};
+    const float bgr[3] = {255.0f - 103.939f, 128.0f - 116.779f, 10.0f - 123.68f};
+    for (int fit = 0; fit < 2; fit++) {
+        struct preprocess p = {2, {0, 0, 0}, {0, 0, 0}, PRE_CAFFE, (enum pre_fit)fit};
+        int rc = img_to_tensor(&im, &p, 2, 2, out, &e);
+        double d = 0;
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 4; i++)
+                d = fmax(d, fabs(out[c * 4 + i] - bgr[c]));
+        CHECK(rc == 0 && d <= (fit ? 0 : 1e-4), "caffe (%s): BGR planes minus the ImageNet means, "
+              "max diff %.3g (std 0 is no error here)%s", fit ? "stretch" : "crop", d, e.msg);
+        p.mode = PRE_TF;
+        rc = img_to_tensor(&im, &p, 2, 2, out, &e);
+        CHECK(rc == 0 && fabs(out[0] - (10.0f / 127.5f - 1.0f)) < (fit ? 1e-7 : 1e-6) &&
+                  fabs(out[8] - 1.0f) < 1e-6 && fabs(out[4] - (128.0f / 127.5f - 1.0f)) < 1e-6,
+              "tf (%s): RGB scaled to [-1, 1]: %g %g %g%s", fit ? "stretch" : "crop", out[0],
+              out[4], out[8], e.msg);
+    }
 }
 
 int main(void)
@@ -443,5 +663,12 @@ int main(void)
     test_tensor_flat(257, 1031, 64, 56, 48, 0); /* shrink by 4 */
     test_tensor_errors();
     test_tensor_speed();
+    test_keras_stretch();
+    test_keras_modes();
+    test_exif();
+    test_scaled_png();
+    test_min_short();
+    test_max_pixels();
+    test_scan_limit();
     return CHECK_DONE();
 }

@@ -12,7 +12,9 @@
  *     from preprocessing, must reproduce probs.<file> and its top-5 order,
  *     for every stored weight dtype;
  *   - one batch of all images must give what batch 1 gave, image by image
- *     (small nets only).
+ *     (small nets only);
+ *   - all of it under every kernel ISA the CPU supports (cpu_set_isa), the
+ *     ISA named at the start of each line.
  * Every line reports the largest difference, so a drift shows before it fails.
  *
  * Usage: build/test_parity [TESTS_DIR]   (default "tests", run from the repo root) */
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "cpu.h"
 #include "err.h"
 #include "forward.h"
 #include "image.h"
@@ -282,6 +285,9 @@ static void check_weights(struct ref_case *c, const char *weights, int batched)
 }
 
 /* `batched`: also the batch-of-all-images check (on the F32 weights). */
+/* The preprocessing does not depend on the kernels: checked under the first ISA only. */
+static int check_preprocessing = 1;
+
 static void run_case(const char *dir, const char *label, const char *images_dir, int batched)
 {
     struct ref_case c = {0};
@@ -324,7 +330,8 @@ static void run_case(const char *dir, const char *label, const char *images_dir,
         goto done;
     }
 
-    check_inputs(&c, images_dir);
+    if (check_preprocessing)
+        check_inputs(&c, images_dir);
 
     struct names weights;
     list_dir(dir, "weights", ".safetensors", &weights);
@@ -351,7 +358,7 @@ static int run_cases(const char *root, const char *sub, const char *images_dir, 
         path_join(path, dir, cases.name[i]);
         if (!is_file(path_join(spec, path, "spec.json")))
             continue;
-        path_join(label, sub, cases.name[i]);
+        snprintf(label, sizeof label, "%s %s/%s", cpu_isa_name(cpu_isa()), sub, cases.name[i]);
         run_case(path, label, images_dir, batched);
         ran++;
     }
@@ -365,12 +372,23 @@ int main(int argc, char **argv)
     char images_dir[PATH_LEN];
     path_join(images_dir, root, "images/parity");
 
-    /* Batch N is checked on the small nets only: it costs a second forward
-     * pass per image, and a batching bug shows at any size. */
-    int n = run_cases(root, "fixtures", images_dir, 1);
-    CHECK(n > 0, "%d committed parity case(s) in %s/fixtures", n, root);
-    if (run_cases(root, "cache", images_dir, 0) == 0)
-        printf("# note: no full-size references in %s/cache (made by `make test` when "
-               "python3-torch is installed)\n", root);
+    /* Widest ISA first, as the binary would pick it; RESNET_ISA, when set,
+     * limits the run to that one ISA. */
+    const char *only = getenv("RESNET_ISA");
+    for (int isa = CPU_N_ISA - 1; isa >= 0; isa--) {
+        if (!cpu_supports((enum cpu_isa)isa) ||
+            (only && strcmp(only, cpu_isa_name((enum cpu_isa)isa))))
+            continue;
+        cpu_set_isa((enum cpu_isa)isa);
+        /* Batch N is checked on the small nets only: it costs a second forward
+         * pass per image, and a batching bug shows at any size. */
+        int n = run_cases(root, "fixtures", images_dir, 1);
+        CHECK(n > 0, "%s: %d committed parity case(s) in %s/fixtures", cpu_isa_name(cpu_isa()), n,
+              root);
+        if (run_cases(root, "cache", images_dir, 0) == 0 && check_preprocessing)
+            printf("# note: no full-size references in %s/cache (made by `make test` when "
+                   "python3-torch is installed)\n", root);
+        check_preprocessing = 0;
+    }
     return CHECK_DONE();
 }

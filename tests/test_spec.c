@@ -1,5 +1,7 @@
 /* test_spec.c -- the JSON spec parser and the network it unrolls into:
- * built-in specs, the depth tables, and one clear error per bad spec. */
+ * built-in specs, the depth tables, where each layout (torchvision, timm,
+ * Keras Applications v1 and v2, the Keras tutorials) puts its strides,
+ * biases, paddings, shortcuts and names, and one clear error per bad spec. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +49,12 @@ static void depths(void)
 {
     struct arch a;
     struct err e;
-    CHECK(spec_from_depth(50, &a, &e) == 0 && a.block == BLOCK_BOTTLENECK && a.n_stages == 4 &&
+    CHECK(spec_from_depth(50, 1, &a, &e) == 0 && a.block == BLOCK_BOTTLENECK && a.n_stages == 4 &&
               a.stages[2] == 6 && a.widths[3] == 512,
           "depth 50 -> bottleneck [3,4,6,3], widths to 512");
-    CHECK(spec_from_depth(200, &a, &e) == 0 && a.stages[1] == 24 && a.stages[2] == 36,
+    CHECK(spec_from_depth(200, 1, &a, &e) == 0 && a.stages[1] == 24 && a.stages[2] == 36,
           "depth 200 -> [3,24,36,3]");
-    CHECK(spec_from_depth(34, &a, &e) == 0 && a.block == BLOCK_BASIC && a.stages[2] == 6,
+    CHECK(spec_from_depth(34, 1, &a, &e) == 0 && a.block == BLOCK_BASIC && a.stages[2] == 6,
           "depth 34 -> basic [3,4,6,3]");
     CHECK(spec_parse("{\"depth\": 56, \"stem\": \"cifar\"}", "c", ".", &a, &e) == 0 &&
               a.block == BLOCK_BASIC && a.n_stages == 3 && a.stages[0] == 9 && a.widths[0] == 16 &&
@@ -114,6 +116,177 @@ static void shapes(void)
     net_free(&n);
 }
 
+
+/* Build a built-in net; NULL (after a FAIL line) if it does not. */
+static struct net *built(const char *name)
+{
+    static struct net n;
+    struct arch a;
+    struct err e = {""};
+    if (spec_load(name, &a, &e) || net_build(&a, &n, &e)) {
+        CHECK(0, "%s builds: %s", name, e.msg);
+        return NULL;
+    }
+    return &n;
+}
+
+static const char *input_name(const struct net *n, const struct layer *l, int j)
+{
+    return l && j < l->n_in ? n->layer[l->in[j]].name : "";
+}
+
+static void keras_v1(void)
+{
+    struct net *n = built("keras_resnet50");
+    if (!n)
+        return;
+    const struct layer *l = find(n, "conv3_block1_1_conv");
+    CHECK(l && l->k == 1 && l->stride == 2 && l->bias, "keras v1: stride on the first 1x1 "
+          "of a stage's first block, with a bias");
+    l = find(n, "conv3_block1_0_conv");
+    CHECK(l && l->stride == 2 && l->bias && find(n, "conv3_block1_0_bn"),
+          "keras v1: the projection strides too, conv + BN");
+    l = find(n, "conv3_block1_2_conv");
+    CHECK(l && l->stride == 1 && l->pad_t == 1 && l->pad_b == 1 && l->out_h == 28 &&
+              !find(n, "conv3_block1_2_pad"),
+          "keras v1: the 3x3 pads 'same' itself, no ZeroPadding2D");
+    l = find(n, "conv1_conv");
+    CHECK(l && l->bias && l->pad_t == 0 && find(n, "conv1_pad") && find(n, "pool1_pad"),
+          "keras v1: explicit ZeroPadding2D before the stem conv and the max pool");
+    l = find(n, "conv2_block1_1_bn");
+    CHECK(l && l->eps == 1.001e-5f, "keras v1: BN epsilon 1.001e-5 (%g)", l ? l->eps : 0);
+    l = &n->layer[n->n_layers - 1];
+    CHECK(!strcmp(l->name, "predictions") && !strcmp(l->tensor, "predictions"),
+          "keras v1: the classifier is `predictions`, which the Keras scheme also calls its "
+          "weights");
+    net_free(n);
+
+    /* the tutorial's ResNet-50: the same layers, tf.keras's auto names */
+    if (!(n = built("tutorial_resnet50")))
+        return;
+    l = find(n, "conv2d_1");
+    CHECK(l && l->k == 1 && l->out_c == 256 && !strcmp(input_name(n, l, 0), "max_pooling2d"),
+          "tutorial resnet50: conv2d_1 is the first projection (created before the branch)");
+    CHECK(find(n, "batch_normalization_52") && !find(n, "batch_normalization_53") &&
+              find(n, "add_15") && !find(n, "add_16") && find(n, "activation_48"),
+          "tutorial resnet50: 53 BNs, 16 Adds, 49 Activations, numbered from zero");
+    l = &n->layer[n->n_layers - 1];
+    CHECK(!strcmp(l->name, "dense") && !strcmp(input_name(n, l, 0), "global_average_pooling2d"),
+          "tutorial resnet50: dense after global_average_pooling2d");
+    net_free(n);
+}
+
+static void keras_v2(void)
+{
+    struct net *n = built("keras_resnet50v2");
+    if (!n)
+        return;
+    const struct layer *l = find(n, "conv2_block3_2_conv");
+    CHECK(l && l->stride == 2 && l->out_h == 28 && !l->bias,
+          "keras v2: the last block of stage 0 strides, on its 3x3 (no bias)");
+    l = find(n, "max_pooling2d");
+    CHECK(l && l->k == 1 && l->stride == 2 && !strcmp(input_name(n, l, 0), "conv2_block2_out"),
+          "keras v2: its identity shortcut is MaxPooling2D(1, strides=2) of the block input");
+    CHECK(find(n, "max_pooling2d_2") && !find(n, "max_pooling2d_3"),
+          "keras v2: three strided blocks, the last stage keeps its size");
+    l = find(n, "conv2_block1_0_conv");
+    CHECK(l && l->bias && !strcmp(input_name(n, l, 0), "conv2_block1_preact_relu") &&
+              !find(n, "conv2_block1_0_bn"),
+          "keras v2: projection from the shared preact, bias, no BN");
+    l = find(n, "conv2_block1_1_conv");
+    const struct layer *l3 = find(n, "conv2_block1_3_conv");
+    CHECK(l && !l->bias && l3 && l3->bias, "keras v2: no bias on the first 1x1, one on the last");
+    l = find(n, "conv2_block1_out");
+    CHECK(l && l->kind == LAYER_ADD && !find(n, "conv2_block1_add"),
+          "keras v2: a block ends in the Add `_out`, no ReLU");
+    l = find(n, "conv1_conv");
+    CHECK(l && l->bias && !find(n, "conv1_bn") &&
+              !strcmp(input_name(n, find(n, "pool1_pad"), 0), "conv1_conv"),
+          "keras v2: the stem conv has a bias, no BN, and is zero-padded un-rectified into the "
+          "pool");
+    CHECK(find(n, "post_bn") && find(n, "post_relu") &&
+              !strcmp(input_name(n, find(n, "avg_pool"), 0), "post_relu"),
+          "keras v2: post_bn, post_relu before the pooling");
+    net_free(n);
+
+    /* timm's resnetv2_50: stride first, torch padding, timm names */
+    if (!(n = built("timm_resnetv2_50")))
+        return;
+    l = find(n, "conv3_block1_2_conv");
+    CHECK(l && l->stride == 2 && !l->bias && !strcmp(l->tensor, "stages.1.blocks.0.conv2"),
+          "timm v2: stride on the first block's 3x3, tensor stages.1.blocks.0.conv2");
+    l = find(n, "conv3_block1_0_conv");
+    CHECK(l && !strcmp(l->tensor, "stages.1.blocks.0.downsample.conv"),
+          "timm v2: projection stages.1.blocks.0.downsample.conv");
+    l = find(n, "conv3_block1_preact_bn");
+    CHECK(l && !strcmp(l->tensor, "stages.1.blocks.0.norm1") &&
+              !strcmp(find(n, "conv3_block1_1_bn")->tensor, "stages.1.blocks.0.norm2"),
+          "timm v2: the preact is norm1, conv1's BN norm2");
+    l = find(n, "pool1_pool");
+    CHECK(l && l->pad_t == 1 && l->pad_b == 1 && l->out_h == 56 && !find(n, "pool1_pad") &&
+              !strcmp(find(n, "conv1_conv")->tensor, "stem.conv"),
+          "timm v2: stem.conv, then a max pool padded by 1 of its own (-inf)");
+    CHECK(!strcmp(find(n, "post_bn")->tensor, "norm") &&
+              !strcmp(n->layer[n->n_layers - 1].tensor, "head.fc"),
+          "timm v2: final norm, head.fc");
+    net_free(n);
+}
+
+static void tutorials(void)
+{
+    struct net *n = built("tutorial_cifar_resnet34");
+    if (!n)
+        return;
+    const struct layer *l = find(n, "conv2d");
+    /* ZeroPadding2D(3) then 'same': 38 -> 19, padded 5 = 2 top + 3 bottom */
+    CHECK(l && l->in_h == 38 && l->out_h == 19 && l->pad_t == 2 && l->pad_b == 3 &&
+              l->pad_l == 2 && l->pad_r == 3 && l->bias,
+          "tutorial resnet34: ZeroPadding2D(3) and a 'same' 7x7/2 conv both pad");
+    l = find(n, "max_pooling2d");
+    CHECK(l && l->out_h == 10 && l->pad_t == 1 && l->pad_b == 1, "tutorial resnet34: 'same' "
+          "3x3/2 max pool 19 -> 10");
+    l = find(n, "add_3");
+    CHECK(l && !strcmp(input_name(n, l, 0), "batch_normalization_8") &&
+              !strcmp(input_name(n, l, 1), "conv2d_9"),
+          "tutorial resnet34: Add([residual, shortcut]), the 1x1 shortcut created last, no BN");
+    l = find(n, "conv2d_7");
+    CHECK(l && l->stride == 2 && l->out_h == 5 && l->pad_t == 0 && l->pad_b == 1,
+          "tutorial resnet34: 'same' 3x3/2 on 10x10 pads only the bottom and right");
+    l = find(n, "flatten");
+    CHECK(l && l->flat && l->out_c == 512 && l->kind == LAYER_FLATTEN, "tutorial resnet34: "
+          "average_pooling2d 2x2 'same' -> flatten 512");
+    l = find(n, "dense");
+    CHECK(l && l->relu && l->out_c == 512 && l->bias, "tutorial resnet34: Dense(512, relu)");
+    net_free(n);
+
+    if (!(n = built("tutorial_resnetv2_cifar")))
+        return;
+    l = find(n, "conv2d_1");
+    CHECK(l && !strcmp(input_name(n, l, 0), "activation") && l->bias,
+          "keras cifar v2: the first unit skips its preact, reading the stem's ReLU");
+    l = find(n, "conv2d_4");
+    CHECK(l && l->k == 1 && l->out_c == 64 && !strcmp(input_name(n, l, 0), "activation"),
+          "keras cifar v2: projection from the unit's input, created after the branch");
+    /* stage 0: 4 convs in unit 0, 3 in each of the other 5 */
+    l = find(n, "conv2d_20");
+    CHECK(l && l->k == 1 && l->stride == 2 && l->out_c == 64 && l->in_c == 64,
+          "keras cifar v2: stage 1 strides on its first 1x1, 64 -> 64 inner");
+    l = find(n, "conv2d_22");
+    CHECK(l && l->out_c == 128, "keras cifar v2: stage 1 out width 128 (2x its input, not 4x)");
+    CHECK(find(n, "dropout") && find(n, "dense_1") && find(n, "batch_normalization_55") &&
+              !find(n, "batch_normalization_56") && find(n, "average_pooling2d"),
+          "keras cifar v2: BN-ReLU-pool-flatten-dense-BN-dropout-dense head");
+    net_free(n);
+
+    if (!(n = built("resnet164v2_cifar")))
+        return;
+    l = find(n, "conv2_block1_preact_bn");
+    CHECK(l && !strcmp(input_name(n, l, 0), "conv1_conv") && !find(n, "conv1_bn") &&
+              n->layer[n->n_layers - 1].in_c == 256,
+          "preact cifar 164: the stem conv feeds the first preact; 256 features");
+    net_free(n);
+}
+
 static void errors(void)
 {
     bad("{\"depth\": 50, \"colour\": 1}", "unknown key \"colour\"");
@@ -128,7 +301,6 @@ static void errors(void)
     bad("{\"depth\": 50, \"stages\": [2]}", "both given");
     bad("{\"depth\": 18, \"block\": \"bottleneck\"}", "contradicts");
     bad("{\"name\": 5, \"depth\": 18}", "\"name\" must be");
-    bad("{\"depth\": 50, \"version\": 2}", "not yet supported");
     bad("{\"depth\": 50, \"version\": 3}", "\"version\" is 3");
     bad("{\"depth\": 50, \"classes\": 0}", "\"classes\" is 0");
     bad("{\"depth\": 50, \"input\": [224, 224]}", "\"input\" has 2 entries");
@@ -144,8 +316,59 @@ static void errors(void)
     bad("[1, 2]", "must be a JSON object");
     bad("", "invalid JSON at line 1");
 
+    /* layouts */
+    bad("{\"depth\": 50, \"stride_at\": \"middle\"}", "\"stride_at\" is \"middle\"");
+    bad("{\"depth\": 18, \"stride_at\": \"1x1\"}", "basic blocks have no 1x1");
+    bad("{\"depth\": 50, \"shortcut_from\": \"input\"}", "applies to version 2");
+    bad("{\"depth\": 50, \"first_preact\": false}", "applies to version 2");
+    bad("{\"depth\": 50, \"version\": 2, \"first_preact\": 0}", "\"first_preact\" must be true or false");
+    bad("{\"depth\": 50, \"version\": 2, \"weights_names\": \"torchvision\"}", "no pre-activation");
+    bad("{\"depth\": 50, \"bn_eps\": 0}", "\"bn_eps\" must be");
+    bad("{\"depth\": 50, \"expansion\": 2, \"out_widths\": [1, 2, 3, 4]}", "both given");
+    bad("{\"depth\": 50, \"out_widths\": [1, 2]}", "\"out_widths\" has 2 entries");
+    bad("{\"depth\": 50, \"names\": \"keras\"}", "\"names\" is \"keras\"");
+    bad("{\"depth\": 50, \"model_name\": \"\"}", "\"model_name\" must be");
+    /* stem and head lists */
+    bad("{\"depth\": 50, \"stem\": 7}", "\"stem\" must be");
+    bad("{\"depth\": 50, \"stem\": []}", "\"stem\" must be a list of 1 to");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"relu\"}]}", "needs at least one conv");
+    bad("{\"depth\": 50, \"stem\": [{\"filters\": 3}]}", "\"stem[0]\" needs a \"type\"");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"conv\", \"kernel\": 3}]}", "\"stem[0].filters\" is missing");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"conv\", \"filters\": 8, \"kernel\": 3, \"size\": 1}]}",
+        "unknown key \"stem[0].size\"");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"conv\", \"filters\": 8, \"kernel\": 3, \"padding\": \"full\"}]}",
+        "\"stem[0].padding\" is \"full\"");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"conv\", \"filters\": 8, \"kernel\": 3}, {\"type\": \"gap\"}]}",
+        "does not belong in a stem");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"conv\", \"filters\": 8, \"kernel\": 3}], \"stem_width\": 8}",
+        "\"stem_width\" applies to a named stem");
+    bad("{\"depth\": 50, \"stem\": [{\"type\": \"maxpool\", \"pool\": 3, \"padding\": 2}]}",
+        "under half");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"gap\"}]}", "must end in the classifier");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"dense\"}]}", "needs a gap or flatten before it");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"gap\"}, {\"type\": \"avgpool\", \"pool\": 2}, {\"type\": \"dense\"}]}",
+        "already flat");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"gap\"}, {\"type\": \"dense\", \"activation\": \"relu\"}]}",
+        "must be \"softmax\"");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"gap\"}, {\"type\": \"dense\"}, {\"type\": \"dense\"}]}",
+        "\"head[1]\": a hidden dense layer needs \"units\"");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"gap\"}, {\"type\": \"dropout\", \"rate\": 1.5}, {\"type\": \"dense\"}]}",
+        "\"head[1].rate\" must be");
+    bad("{\"depth\": 50, \"head\": [{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 10, \"activation\": \"tanh\"}]}",
+        "\"head[1].activation\" is \"tanh\"");
+    /* preprocessing */
+    bad("{\"depth\": 50, \"preprocess\": {\"mode\": \"inception\"}}", "\"preprocess.mode\" is \"inception\"");
+    bad("{\"depth\": 50, \"preprocess\": {\"mode\": \"caffe\", \"mean\": [1, 2, 3]}}", "applies to mode \"torch\"");
+    bad("{\"depth\": 50, \"preprocess\": {\"fit\": \"stretch\", \"resize\": 256}}", "applies to fit \"crop\"");
+    bad("{\"depth\": 50, \"preprocess\": {\"fit\": \"squash\"}}", "\"preprocess.fit\" is \"squash\"");
+
     struct arch a;
     struct err e = {""};
+    struct net n;
+    CHECK(spec_parse("{\"depth\": 18, \"names\": \"auto\", \"head\": [{\"type\": \"gap\"}, "
+                     "{\"type\": \"dense\", \"name\": \"conv2d\"}]}", "t.json", ".", &a, &e) == 0 &&
+              net_build(&a, &n, &e) == -1 && strstr(e.msg, "two layers are named conv2d"),
+          "a spec's layer name that an auto name also takes is refused: %s", e.msg);
     CHECK(spec_load("tests/no-such-spec.json", &a, &e) == -1 && strstr(e.msg, "no-such-spec.json"),
           "missing spec file: %s", e.msg);
     CHECK(spec_load("resnet51", &a, &e) == -1 && strstr(e.msg, "unknown model \"resnet51\""),
@@ -158,6 +381,9 @@ int main(void)
     builtins();
     depths();
     shapes();
+    keras_v1();
+    keras_v2();
+    tutorials();
     errors();
     return CHECK_DONE();
 }

@@ -2,12 +2,15 @@
  * summary table.
  *
  * The counts are torchvision's (trainable) and the BN running statistics
- * (non-trainable).  The table is checked three ways: its frame on every
- * built-in net, a small hand-made net whose expected lines are written out
- * here (cut fields, two-input rows, Keras's layer order), and resnet18
- * against tests/golden/resnet18.summary.txt, which
- * tests/golden/make_golden.py makes from torchvision's model with a separate
- * Python layout, so the C formatter is held to an independent one. */
+ * (non-trainable) for the torchvision nets, and what tf.keras's
+ * model.summary() reports for the Keras Applications ones.  The table is
+ * checked three ways: its frame on every built-in net, a small hand-made
+ * net whose expected lines are written out here (cut fields, two-input
+ * rows, Keras's layer order), and whole tables against the files in
+ * tests/golden/, which tests/golden/make_golden.py makes by another route
+ * -- torchvision's model, or Keras Applications' own source run against a
+ * stand-in Keras -- with a separate Python layout, so the C side is held
+ * to an independent one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,7 @@
 #include "spec.h"
 #include "summary.h"
 
-#define GOLDEN "tests/golden/resnet18.summary.txt"
+#define GOLDEN_DIR "tests/golden"
 
 /* summary_print's output as one string (caller frees). */
 static char *summary_text(const struct net *n)
@@ -143,7 +146,8 @@ static void check_builtin(const char *name, long params, long frozen)
         return;
     }
     char want[128];
-    snprintf(want, sizeof want, "Model: \"%s\"\n", name);
+    /* Keras's name for the model, where the spec gives one */
+    snprintf(want, sizeof want, "Model: \"%s\"\n", a.model_name[0] ? a.model_name : name);
     CHECK(!strncmp(s, want, strlen(want)), "%s: summary starts with %.*s", name,
           (int)strlen(want) - 1, want);
     CHECK(strstr(s, "\nLayer (type)                    Output Shape         Param #     "
@@ -171,20 +175,23 @@ static void check_builtin(const char *name, long params, long frozen)
     net_free(&n);
 }
 
-static void check_golden(void)
+/* The built-in spec `name` against GOLDEN_DIR/<name>.summary.txt. */
+static void check_golden(const char *name)
 {
     struct arch a;
     struct net n;
     struct err e = {{0}};
-    if (spec_load("resnet18", &a, &e) || net_build(&a, &n, &e)) {
-        CHECK(0, "resnet18 golden: spec_load + net_build (%s)", e.msg);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.summary.txt", GOLDEN_DIR, name);
+    if (spec_load(name, &a, &e) || net_build(&a, &n, &e)) {
+        CHECK(0, "%s golden: spec_load + net_build (%s)", name, e.msg);
         return;
     }
-    char *got = summary_text(&n), *want = read_all(GOLDEN);
+    char *got = summary_text(&n), *want = read_all(path);
     if (!want) {
-        CHECK(0, "%s readable (run the tests from the repository root)", GOLDEN);
+        CHECK(0, "%s readable (run the tests from the repository root)", path);
     } else if (!got) {
-        CHECK(0, "resnet18 summary into a memory stream");
+        CHECK(0, "%s summary into a memory stream", name);
     } else {
         char diag[700] = "";
         if (strcmp(got, want)) {
@@ -203,11 +210,35 @@ static void check_golden(void)
             snprintf(diag, sizeof diag, "; line %d differs:\n  got:  [%s]\n  want: [%s]", k + 1,
                      gl, wl);
         }
-        CHECK(!diag[0], "resnet18 summary equals %s byte for byte%s", GOLDEN, diag);
+        CHECK(!diag[0], "%s summary equals %s byte for byte%s", name, path, diag);
     }
     free(got);
     free(want);
     net_free(&n);
+}
+
+/* `summary --depth 50 --v2` is Keras's ResNet50V2. */
+static void check_v2_depth(void)
+{
+    static const struct {
+        int depth;
+        long total;
+    } keras[] = {{50, 25613800}, {101, 44675560}, {152, 60380648}};
+    for (size_t i = 0; i < sizeof keras / sizeof *keras; i++) {
+        struct arch a;
+        struct net n;
+        struct err e = {{0}};
+        if (spec_from_depth(keras[i].depth, 2, &a, &e) || net_build(&a, &n, &e)) {
+            CHECK(0, "depth %d v2: %s", keras[i].depth, e.msg);
+            continue;
+        }
+        char want[32];
+        snprintf(want, sizeof want, "resnet%dv2", keras[i].depth);
+        CHECK(n.params + n.frozen == keras[i].total && !strcmp(a.name, want),
+              "depth %d v2: %s with %ld parameters (Keras: %ld)", keras[i].depth, a.name,
+              n.params + n.frozen, keras[i].total);
+        net_free(&n);
+    }
 }
 
 static void check_macs(void)
@@ -235,6 +266,7 @@ static struct layer mk(enum layer_kind kind, const char *name, int in0, int in1,
     l.in[0] = in0, l.in[1] = in1;
     l.n_in = in0 < 0 ? 0 : in1 < 0 ? 1 : 2;
     l.out_h = h, l.out_w = w, l.out_c = c;
+    l.flat = kind == LAYER_GAP || kind == LAYER_DENSE;
     l.params = params, l.frozen = frozen;
     return l;
 }
@@ -302,8 +334,20 @@ int main(void)
     check_builtin("resnet50", 25557032, 53120);
     check_builtin("resnet101", 44549160, 105344);
     check_builtin("resnet152", 60192808, 151424);
+    /* tf.keras's model.summary() of Keras Applications' nets */
+    check_builtin("keras_resnet50", 25583592, 53120);
+    check_builtin("keras_resnet101", 44601832, 105344);
+    check_builtin("keras_resnet152", 60268520, 151424);
+    check_builtin("keras_resnet50v2", 25568360, 45440);
+    check_builtin("keras_resnet101v2", 44577896, 97664);
+    check_builtin("keras_resnet152v2", 60236904, 143744);
     check_macs();
     check_layout();
-    check_golden();
+    static const char *const golden[] = {"resnet18", "keras_resnet50", "keras_resnet50v2",
+                                         "tutorial_resnet50", "tutorial_cifar_resnet34",
+                                         "tutorial_resnetv2_cifar"};
+    for (size_t i = 0; i < sizeof golden / sizeof *golden; i++)
+        check_golden(golden[i]);
+    check_v2_depth();
     return CHECK_DONE();
 }

@@ -1,0 +1,95 @@
+/* test_fuzz.c -- the fuzz harnesses' inputs replayed in `make test`.
+ *
+ * Every file under tests/fuzz/seeds/NAME/ and tests/fuzz/regressions/NAME/
+ * goes through the same harness function that `make fuzz` runs under
+ * libFuzzer (tests/fuzz/fuzz_NAME.c, built here with FUZZ_REPLAY), and
+ * must keep its promises: a regression input is a crash that fuzzing once
+ * found, kept so that the bug stays fixed.  Under `make test SANITIZE=1`
+ * the replay also runs with ASan and UBSan.  Run from the repository root. */
+#define FUZZ_REPLAY
+#include "fuzz/fuzz_image.c"
+#include "fuzz/fuzz_safetensors.c"
+#include "fuzz/fuzz_spec.c"
+
+#include <dirent.h>
+
+#include "check.h"
+
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0, got;
+    unsigned char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            unsigned char *bigger = realloc(buf, cap *= 2);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    *size = n;
+    return buf;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Replay every file of tests/fuzz/KIND/NAME; returns how many there were. */
+static int replay(const char *kind, const char *name, void (*harness)(const uint8_t *, size_t))
+{
+    char dir[256], path[512];
+    snprintf(dir, sizeof dir, "tests/fuzz/%s/%s", kind, name);
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, NULL, by_name), files = 0;
+    for (int i = 0; i < n; i++) {
+        if (list[i]->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+            size_t size = 0;
+            unsigned char *data = read_file(path, &size);
+            if (data) {
+                fuzz_broken = 0;
+                harness(data, size);
+                CHECK(fuzz_broken == 0, "%s: %zu bytes through fuzz_%s, every promise kept", path, size,
+                      name);
+                free(data);
+                files++;
+            }
+        }
+        free(list[i]);
+    }
+    free(list);
+    return files;
+}
+
+int main(void)
+{
+    static const struct {
+        const char *name;
+        void (*harness)(const uint8_t *, size_t);
+    } fuzzers[] = {{"spec", fuzz_spec}, {"safetensors", fuzz_safetensors}, {"image", fuzz_image}};
+    for (size_t i = 0; i < sizeof fuzzers / sizeof fuzzers[0]; i++) {
+        int seeds = replay("seeds", fuzzers[i].name, fuzzers[i].harness);
+        CHECK(seeds > 0, "tests/fuzz/seeds/%s holds %d seed inputs", fuzzers[i].name, seeds);
+        int kept = replay("regressions", fuzzers[i].name, fuzzers[i].harness);
+        printf("# %d regression inputs of fuzz_%s replayed\n", kept, fuzzers[i].name);
+    }
+    /* The harness's net must load its own seeds, or fuzzing never reaches
+     * the weight conversion. */
+    struct arch a;
+    struct net n;
+    struct err e = {{0}};
+    memset(&n, 0, sizeof n);
+    int rc = spec_parse(fuzz_st_spec, "fuzz-net", NULL, &a, &e) == 0 && net_build(&a, &n, &e) == 0
+                 ? weights_load(&n, "tests/fuzz/seeds/safetensors/net_f32.safetensors", &e) : -1;
+    CHECK(rc == 0, "the safetensors seed net_f32 loads onto the harness's net%s%s", rc ? ": " : "",
+          rc ? e.msg : "");
+    net_free(&n);
+    return CHECK_DONE();
+}
