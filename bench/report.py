@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""report.py -- compare.sh's results as markdown tables for the README.
+
+    report.py RESULTS.jsonl --date D --cpu "CPU" --versions "..."
+
+RESULTS.jsonl holds one JSON object per line:
+  - `resnet bench -f json` output (no "peer" key), with "peak_gflops";
+  - peer_timing.report lines of the peers ("peer", "variant", "ms_median", ...);
+  - process lines of proctime.py ("kind": "process", "peer", "variant", "model",
+    "ms_median", "top1").
+Per row, each peer's median is shown with its ratio to the fastest peer of
+the row; a peer measured several ways (PyTorch) is shown at its best, and a second table lists
+every variant, so it is visible whether channels_last, TorchScript or
+OpenBLAS helped.
+"""
+import argparse
+import json
+
+PEERS = [("resnet", "resnet"), ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"),
+         ("opencv", "OpenCV DNN")]
+
+
+def fmt_ms(ms):
+    return f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
+
+
+def cell(ms, best, note=""):
+    text = f"{fmt_ms(ms)} ({ms / best:.2f}x{', ' + note if note else ''})"
+    return f"**{text}**" if ms == best else text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results")
+    ap.add_argument("--date", required=True)
+    ap.add_argument("--cpu", required=True)
+    ap.add_argument("--versions", default="")
+    args = ap.parse_args()
+
+    bench, proc, peak, variants = {}, {}, {}, {}
+    for line in open(args.results):
+        o = json.loads(line)
+        if o.get("kind") == "process":
+            row = proc.setdefault(o["model"], {})
+            if o["peer"] not in row or o["ms_median"] < row[o["peer"]]["ms_median"]:
+                row[o["peer"]] = o
+            continue
+        if "peer" not in o:  # resnet bench -f json; its share of the peak is set below
+            o["peer"], o["variant"] = "resnet", ""
+            peak[o["threads"]] = max(peak.get(o["threads"], 0), o["peak_gflops"])
+        key = (o["model"], o["batch"], o["threads"])
+        variants.setdefault(key, {})[(o["peer"], o["variant"])] = o["ms_median"]
+        best = bench.setdefault(key, {}).get(o["peer"])
+        if best is None or o["ms_median"] < best["ms_median"]:
+            bench[key][o["peer"]] = o
+
+    # Each resnet run measured the peak again; another process can only have
+    # lowered it, so the share is taken of the best measurement per thread count.
+    for row in bench.values():
+        o = row.get("resnet")
+        if o:
+            o["variant"] = f"{100 * o['gflops'] / peak[o['threads']]:.0f}% of peak"
+
+    out = []
+    peaks = ", ".join(f"{peak[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in sorted(peak))
+    out.append(f"Measured {args.date} on {args.cpu}"
+               + (f"; FP32 peak (resnet's FMA loop) {peaks}" if peaks else "") + ".")
+    if args.versions:
+        out.append(f"Versions: {args.versions}.")
+    out.append("")
+
+    if bench:
+        peers = [p for p in PEERS if any(p[0] in v for v in bench.values())]
+        out.append("Forward pass, 224x224, ms per batch (median; in brackets the ratio to the "
+                   "fastest in the row, which is in bold):")
+        out.append("")
+        out.append("| model | batch | threads | " + " | ".join(name for _, name in peers) + " |")
+        out.append("|---|---:|---:|" + "---:|" * len(peers))
+        for key in sorted(bench, key=lambda k: (k[0], k[1], k[2])):
+            row = bench[key]
+            best = min(o["ms_median"] for o in row.values())
+            cells = []
+            for p, _ in peers:
+                o = row.get(p)
+                if o is None:
+                    cells.append("-")
+                    continue
+                note = o["variant"] if p in ("resnet", "pytorch") else ""
+                cells.append(cell(o["ms_median"], best, note))
+            out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
+        out.append("")
+        images = [(k, o) for k, r in sorted(bench.items()) for p, o in r.items() if p == "resnet"]
+        if images:
+            out.append("resnet images/s: " + ", ".join(
+                f"{k[0]} b{k[1]} t{k[2]} {k[1] * 1000 / o['ms_median']:.1f}" for k, o in images) + ".")
+            out.append("")
+
+        torch_variants = sorted({v for vs in variants.values() for (p, v) in vs if p == "pytorch"})
+        if torch_variants:
+            out.append("PyTorch variants, ms per batch (median):")
+            out.append("")
+            out.append("| model | batch | threads | " + " | ".join(torch_variants) + " |")
+            out.append("|---|---:|---:|" + "---:|" * len(torch_variants))
+            for key in sorted(variants):
+                vs = variants[key]
+                out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(
+                    fmt_ms(vs[("pytorch", v)]) if ("pytorch", v) in vs else "-" for v in torch_variants) + " |")
+            out.append("")
+
+    if proc:
+        peers = [p for p in PEERS if any(p[0] in v for v in proc.values())]
+        threads = {o["threads"] for r in proc.values() for o in r.values()}
+        out.append("Classifying one JPEG, whole process from exec to exit (median ms; "
+                   f"{'/'.join(map(str, sorted(threads)))} thread{'s' if max(threads) > 1 else ''}; top-1 class index in brackets, "
+                   "the same everywhere when the peers run the same network):")
+        out.append("")
+        out.append("| model | " + " | ".join(name for _, name in peers) + " |")
+        out.append("|---|" + "---:|" * len(peers))
+        for model in sorted(proc):
+            row = proc[model]
+            best = min(o["ms_median"] for o in row.values())
+            cells = []
+            for p, _ in peers:
+                o = row.get(p)
+                note = ", ".join(x for x in (o.get("variant", ""), f"top-1 {o['top1']}") if x) if o else ""
+                cells.append("-" if o is None else cell(o["ms_median"], best, note))
+            out.append(f"| {model} | " + " | ".join(cells) + " |")
+        out.append("")
+    print("\n".join(out).rstrip())
+
+
+if __name__ == "__main__":
+    main()
