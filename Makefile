@@ -8,7 +8,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libjpeg libpng libcjson hdf5
+PKGS     = libjpeg libpng libcjson hdf5 libcurl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Isrc \
@@ -22,8 +22,8 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and to generate the test references.
-DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libhdf5-dev
-DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision valgrind
+DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libhdf5-dev libcurl4-openssl-dev
+DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision valgrind dataset-fashion-mnist
 
 B        = build
 SRCS     = $(wildcard src/*.c)
@@ -130,6 +130,27 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$( [ $$(id -u) -ne 0 ] && echo sudo ) apt-get install -y -q $$missing; \
 	else echo "all Debian packages present"; fi
 
+# ---- make demo ----------------------------------------------------------------
+# From a fresh Debian: install the build packages that are missing, build,
+# classify the bundled Fashion-MNIST images with the shipped model, then --
+# where the network allows -- fetch resnet50's weights and classify the
+# bundled photos.  Offline it says so and stops, successfully.
+DEMO_PHOTOS = tests/images/parity/chelsea.jpg tests/images/parity/coffee.png \
+              tests/images/parity/rocket.jpg
+
+demo:
+	@$(MAKE) --no-print-directory deps DEPS_TEST=
+	@$(MAKE) --no-print-directory resnet
+	@echo; echo "== models/fashion_resnet20 (shipped), one Fashion-MNIST test image per class"
+	./resnet classify -m fashion_resnet20 -k 1 tests/images/fashion
+	@echo; echo "== resnet50 with torchvision's ImageNet weights"
+	@if ./resnet fetch resnet50; then \
+	    echo "./resnet classify -k 3 $(DEMO_PHOTOS)"; ./resnet classify -k 3 $(DEMO_PHOTOS); \
+	else \
+	    echo "demo: resnet50's weights could not be downloaded (offline?), so the demo stops here;"; \
+	    echo "      run 'make demo' again when online, or see README, \"Weights\"."; \
+	fi
+
 install: resnet
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 resnet $(DESTDIR)$(PREFIX)/bin/resnet
@@ -138,5 +159,5 @@ install: resnet
 clean:
 	rm -rf $(B) resnet
 
-.PHONY: all test deps install clean fuzz
+.PHONY: all test deps install clean fuzz demo
 .SECONDARY:

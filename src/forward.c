@@ -44,7 +44,7 @@ struct op {
     const struct layer *bn;  /* conv: the BatchNorm folded into it, or NULL */
     float *w, *b;            /* conv: conv_pack's [cb(out_c)][cb(in_c)][k][k][16][16] + [cb*16],
                               * BN folded; affine: scale + shift [cb*16];
-                              * dense: ops_dense_pack's [in_c][out_c up to 64] + [cb*16] */
+                              * dense: ops_dense_pack's [ceil(out_c/64)][in_c][64] + [cb*16] */
 };
 
 struct value {

@@ -21,12 +21,13 @@
  *   null-padded (Keras's np.asarray(list of bytes)); null-terminated and
  *   space-padded ones are read too.
  * - An attribute longer than HDF5's 64 KiB object-header limit is split by
- *   Keras into layer_names0, layer_names1, ... (weight_names0, ...): a ResNet
- *   with ~500 layers, or a model with long names, has them.
- * - The weight path's prefix need not be the layer name (tf.keras 2.x writes
- *   "predictions_1/kernel:0" for a layer named predictions when the name was
- *   uniquified; Keras 3 writes "conv1_conv/kernel" without ":0").  Always go
- *   through h5_find_weight's leaf name, or the order, never through a path.
+ *   Keras into layer_names0, layer_names1, ... (weight_names0, ...).  A
+ *   ResNet-152's names take ~10 KiB, so only much bigger models have them.
+ * - A weight name is the variable's name, whose prefix need not be the layer
+ *   name: TensorFlow can uniquify it ("predictions_1/kernel:0" in the group
+ *   predictions) or scope it under the model, and Keras 3 writes
+ *   "conv1_conv/kernel" without ":0".  Match weights by h5_find_weight's
+ *   leaf name or by order, never by the whole name.
  * - Keras 3 adds a group top_level_model_weights, not listed in layer_names,
  *   so not read.
  *
@@ -38,8 +39,8 @@
  *   BatchNormalization  gamma, beta, moving_mean, moving_variance [c], in
  *                       that order (trainable before non-trainable); gamma
  *                       or beta is absent when scale / center is off.
- *                       Keras Applications' ResNets use epsilon 1.001e-5;
- *                       the file does not say.
+ *                       The file does not hold epsilon: resnet_common.py
+ *                       uses 1.001e-5, resnet50.py Keras's default 1e-3.
  * Names in Keras Applications:
  *   resnet_common.py (ResNet50/101/152, V2, ResNeXt): conv1_conv, conv1_bn,
  *     conv2_block1_0_conv (projection shortcut), conv2_block1_1_conv ...
@@ -54,7 +55,10 @@
  * model, and its weights in weight_names order.  h5_file keeps that order.
  *
  * libhdf5 keeps global state: call h5_read from one thread at a time.  It
- * silences libhdf5's own error printing while it runs, and restores it. */
+ * silences libhdf5's own error printing while it runs, and restores it.
+ * Truncated files, wrong types and shapes are errors here; but libhdf5
+ * (1.10.8) itself can crash or hang on some bit-flipped files, inside its
+ * own parsing, which no check on this side can prevent. */
 #ifndef RESNET_H5_H
 #define RESNET_H5_H
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "fetch.h"
 #include "forward.h"
 #include "image.h"
 #include "labels.h"
@@ -38,14 +39,13 @@ static const char usage_main[] =
     "  classify   print the top-K labels of each image\n"
     "  summary    print the network as Keras's model.summary() does\n"
     "  bench      time the forward pass\n"
+    "  fetch      download published weights into the cache\n"
     "\n"
     "Options:\n"
     "  -h, --help     this help; `resnet COMMAND --help` for a command's options\n"
     "  -V, --version  print the version\n"
     "\n"
-    "Built-in models: resnet18 resnet34 resnet50 resnet101 resnet152,\n"
-    "resnet20_cifar resnet56_cifar resnet110_cifar resnet164_cifar; or a spec .json file.\n"
-    "See resnet(1).\n";
+    "See resnet(1). Built-in models (or give a spec .json file):\n";
 
 static const char usage_classify[] =
     "usage: resnet classify [-m NAME|SPEC.json] [-w WEIGHTS] [-k K] [-f text|tsv|json]\n"
@@ -69,6 +69,7 @@ static const char usage_classify[] =
     "  -r, --recursive          descend into subdirectories\n"
     "  -0, --null               paths on standard input are NUL-separated (find -print0)\n"
     "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
+    "      --max-pixels N       refuse images of more than N pixels (default 100000000)\n"
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
@@ -109,6 +110,31 @@ static const char usage_bench[] =
     "                           peak_isa, peak_percent and, with --layers,\n"
     "                           layers: [{name, ms, gflops}, ...]\n"
     "  -h, --help               this help\n";
+
+static const char usage_fetch[] =
+    "usage: resnet fetch [-f] [-q] MODEL[:SET]...\n"
+    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL\n"
+    "       resnet fetch --list\n"
+    "\n"
+    "Download the published weights of built-in models into the cache ($RESNET_HOME,\n"
+    "else $XDG_CACHE_HOME/resnet, else ~/.cache/resnet), where classify and bench\n"
+    "find them. A file is kept only once it loads into its model, every tensor's\n"
+    "name and shape checked; an interrupted download resumes where it stopped\n"
+    "(run the command again). MODEL takes its default weight set, MODEL:SET another\n"
+    "(resnet50:tv is torchvision's V1; see --list).\n"
+    "\n"
+    "  -l, --list               list the weight sets: model, set, ImageNet top-1,\n"
+    "                           evaluation, URL (* = the default)\n"
+    "  -u, --url URL            download URL instead of the published file: the\n"
+    "                           weights of a spec file, or a copy of a model's\n"
+    "  -f, --force              download again even if the cache holds that set\n"
+    "  -q, --quiet              no progress bar (it is drawn only on a terminal)\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "RESNET_FETCH_BASE=URL replaces the scheme and host of the published URLs: a\n"
+    "mirror that keeps their paths (the tests point it at a local server).\n"
+    "Exit status: 0 all fetched (or already there), 2 usage, network or HTTP error,\n"
+    "or a file that does not fit its model (nothing of it is kept).\n";
 
 static void fail(const char *msg)
 {
@@ -156,39 +182,47 @@ static int load_net(const char *model, const char *weights, int random_ok, int s
         fail(e.msg);
         return -1;
     }
+    char path[PATH_MAX] = "";
+    if (!weights && weights_default_path(a.name, path, sizeof path, &e) == 0) {
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fclose(f);
+            weights = path;
+        }
+    }
+    /* Evaluate the weights as their publisher does (`resnet fetch` leaves a
+     * sidecar where that differs from the spec: torchvision V2's resize 232). */
+    if (weights && fetch_sidecar_apply(weights, &a, &e)) {
+        fail(e.msg);
+        return -1;
+    }
     if (size)
         set_input_size(&a, size);
     if (net_build(&a, n, &e)) {
         fail(e.msg);
         return -1;
     }
-    char path[PATH_MAX];
-    if (!weights) {
-        if (weights_default_path(a.name, path, sizeof path, &e) == 0) {
-            FILE *f = fopen(path, "rb");
-            if (f) {
-                fclose(f);
-                weights = path;
-            }
-        }
-        if (!weights && random_ok) {
-            fprintf(stderr, "resnet: no weights for %s; timing generated weights\n", a.name);
-            if (weights_random(n, 1, &e)) {
-                fail(e.msg);
-                net_free(n);
-                return -1;
-            }
-            return 0;
-        }
-        if (!weights) {
-            fprintf(stderr,
-                    "resnet: no weights for %s: %s does not exist. Download the model's "
-                    "torchvision weights as .safetensors (see README, \"Weights\") to that "
-                    "path, or pass -w FILE\n",
-                    a.name, path[0] ? path : "(no $RESNET_HOME, $XDG_CACHE_HOME or $HOME)");
+    if (!weights && random_ok) {
+        fprintf(stderr, "resnet: no weights for %s; timing generated weights\n", a.name);
+        if (weights_random(n, 1, &e)) {
+            fail(e.msg);
             net_free(n);
             return -1;
         }
+        return 0;
+    }
+    if (!weights) {
+        const char *where = path[0] ? path : "(no $RESNET_HOME, $XDG_CACHE_HOME or $HOME)";
+        if (fetch_default(a.name))
+            fprintf(stderr, "resnet: no weights for %s: %s does not exist; run `resnet fetch "
+                    "%s` to download them (see README, \"Weights\"), or pass -w FILE\n",
+                    a.name, where, a.name);
+        else
+            fprintf(stderr, "resnet: no weights for %s: %s does not exist; pass -w FILE, or "
+                    "download them with `resnet fetch SPEC.json --url URL` (see README, "
+                    "\"Weights\")\n", a.name, where);
+        net_free(n);
+        return -1;
     }
     if (weights_load(n, weights, &e)) {
         fail(e.msg);
@@ -329,7 +363,7 @@ static int cmd_classify(int argc, char **argv)
         {"threads", required_argument, 0, 't'}, {"batch", required_argument, 0, 'b'},
         {"recursive", no_argument, 0, 'r'},   {"null", no_argument, 0, '0'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"max-pixels", required_argument, 0, OPT_MAX_PIXELS}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int k = 5, threads = 0, quiet = 0, opt;
     struct pipe_opts po = {.batch = 1};
@@ -359,6 +393,16 @@ static int cmd_classify(int argc, char **argv)
         case 'r': po.recursive = 1; break;
         case '0': po.nul = 1; break;
         case 'q': quiet = 1; break;
+        case OPT_MAX_PIXELS: {
+            char *end;
+            errno = 0;
+            long long n = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || n < 1)
+                return usage_error(usage_classify, "--max-pixels needs a positive integer, not \"%s\"",
+                                   optarg);
+            img_set_max_pixels(n);
+            break;
+        }
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
         }
@@ -595,6 +639,80 @@ static int cmd_bench(int argc, char **argv)
     return status;
 }
 
+/* --- fetch --- */
+
+static void print_fetch_list(void)
+{
+    printf("%-18s %-6s %7s  %-20s %s\n", "model", "set", "top-1", "evaluation", "url");
+    for (const struct fetch_set *const *p = fetch_sets(); *p; p++) {
+        const struct fetch_set *s = *p;
+        char set[16], top1[16], eval[64] = "the spec's";
+        snprintf(set, sizeof set, "%s%s", s->set, s->is_default ? "*" : "");
+        snprintf(top1, sizeof top1, s->top1 > 0 ? "%.2f" : "-", s->top1);
+        if (s->input)
+            snprintf(eval, sizeof eval, "%dx%d, resize %d", s->input, s->input, s->resize);
+        else if (s->resize)
+            snprintf(eval, sizeof eval, "resize %d", s->resize);
+        printf("%-18s %-6s %7s  %-20s %s\n", s->model, set, top1, eval, s->url);
+    }
+}
+
+static int cmd_fetch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"list", no_argument, 0, 'l'},  {"url", required_argument, 0, 'u'},
+        {"force", no_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
+    struct fetch_opts o = {0};
+    int list = 0, quiet = 0, opt;
+    while ((opt = getopt_long(argc, argv, "lu:fqh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'l': list = 1; break;
+        case 'u': o.url = optarg; break;
+        case 'f': o.force = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(usage_fetch, stdout); return 0;
+        default: fputs(usage_fetch, stderr); return EXIT_USAGE;
+        }
+    }
+    if (list) {
+        if (optind < argc)
+            return usage_error(usage_fetch, "--list takes no model (\"%s\")", argv[optind]);
+        print_fetch_list();
+        return 0;
+    }
+    if (optind >= argc)
+        return usage_error(usage_fetch, "fetch needs a model (`resnet fetch --list` shows them)%s", "");
+    if (o.url && argc - optind != 1)
+        return usage_error(usage_fetch, "--url goes with one model or spec file%s", "");
+    o.progress = isatty(STDERR_FILENO) && !quiet;
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        struct err e;
+        if (fetch_model(argv[i], &o, stdout, &e)) {
+            fail(e.msg);
+            status = EXIT_USAGE;
+        }
+    }
+    return status;
+}
+
+/* The compiled-in specs, wrapped at 80 columns, so --help cannot go stale. */
+static void print_builtin_models(FILE *out)
+{
+    const char *const *names = spec_builtin_names();
+    int col = 0;
+    for (int i = 0; names[i]; i++) {
+        int len = (int)strlen(names[i]);
+        if (col && col + 1 + len > 78) {
+            fputc('\n', out);
+            col = 0;
+        }
+        col += fprintf(out, "%s%s", col ? " " : "  ", names[i]);
+    }
+    fputc('\n', out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -604,6 +722,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage_main, stdout);
+        print_builtin_models(stdout);
         return 0;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
@@ -616,5 +735,7 @@ int main(int argc, char **argv)
         return cmd_summary(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "fetch"))
+        return cmd_fetch(argc - 1, argv + 1);
     return usage_error(usage_main, "unknown command \"%s\"", cmd);
 }

@@ -260,7 +260,10 @@ static void created_later(struct builder *b, int from, int mid, int to)
 
 /* ---- tensor names ---- */
 
-/* The prefix of a block's tensor `part` (conv1, bn1, downsample.0, ...). */
+/* The prefix of a block's tensor `part` (conv1, bn1, downsample.0, ...):
+ * timm's for its v2 nets, torchvision's (timm's v1 names too) otherwise.
+ * A v2 net's preact and final BN have no torchvision name; the spec never
+ * pairs the two (Keras files name layers by order, then by Keras name). */
 static const char *block_tensor(const struct arch *a, char *out, size_t len, int stage,
                                 int idx, const char *part)
 {
@@ -442,8 +445,8 @@ static int stages(struct builder *b, int x)
 
 /* ---- stem and head ---- */
 
-/* A layer given as a spec object; `index` names its tensor "stem.<i>" /
- * "head.<i>" in the safetensors schemes (`tensor` overrides). */
+/* A layer given as a spec object, reading x; `tensor` is its prefix in the
+ * safetensors schemes (the caller's "stem.<i>", "head.<i>" or "fc"). */
 static int layer_object(struct builder *b, const struct arch_layer *o, int x, const char *name,
                         const char *tensor)
 {

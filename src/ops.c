@@ -2,11 +2,14 @@
  *
  * Each op is one parallel loop over (image, channel block, output row); a
  * row is w x 16 contiguous floats, so the inner loops vectorise whatever
- * the ISA.  These ops move little data next to the convolutions. */
+ * the ISA.  These ops move little data next to the convolutions; only the
+ * max pool after the stem, the largest of them, has SIMD versions. */
 #include "ops.h"
 
 #include <float.h>
 #include <math.h>
+
+#include "cpu.h"
 
 void ops_from_planar(const float *in, const struct blk *out, int n)
 {
@@ -51,59 +54,72 @@ static void taps(int start, int k, int size, int zero_lo, int zero_hi, int *lo, 
     *hi = size + zero_hi - start < k ? size + zero_hi - start : k;
 }
 
-/* Max (avg 0) or mean (avg 1) pooling; see struct pool_geo. */
-static void pool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g,
-                 int avg)
+/* Row oy of block cb of image i: max (avg 0) or mean (avg 1) pooling, see
+ * struct pool_geo.  Inlined with a constant `avg` into each pool's own
+ * parallel loop, so that the lane loops are branch-free and vectorise. */
+static inline __attribute__((always_inline)) void pool_row(const struct blk *in,
+                                                           const struct blk *out, int i, int cb,
+                                                           int oy, const struct pool_geo *g,
+                                                           const int avg)
+{
+    const int y0 = oy * g->stride - g->pad_t;
+    int ky0, ky1;
+    taps(y0, g->k, in->h, g->zero_t, g->zero_b, &ky0, &ky1);
+    float *o = blk_at(out, i, cb, oy, 0);
+    for (int ox = 0; ox < out->w; ox++, o += BLK) {
+        const int x0 = ox * g->stride - g->pad_l;
+        int kx0, kx1;
+        taps(x0, g->k, in->w, g->zero_l, g->zero_r, &kx0, &kx1);
+        float m[BLK];
+        for (int l = 0; l < BLK; l++)
+            m[l] = avg ? 0.0f : -FLT_MAX;
+        for (int ky = ky0; ky < ky1; ky++)
+            for (int kx = kx0; kx < kx1; kx++) {
+                const float *x = blk_at(in, i, cb, y0 + ky, x0 + kx);
+                for (int l = 0; l < BLK; l++)
+                    m[l] = avg ? m[l] + x[l] : x[l] > m[l] ? x[l] : m[l];
+            }
+        const int cells = (ky1 - ky0) * (kx1 - kx0);
+        const float scale = avg && cells > 0 ? 1.0f / (float)cells : 1.0f;
+        for (int l = 0; l < BLK; l++)
+            o[l] = cells > 0 ? m[l] * scale : 0.0f;
+    }
+    blk_zero_halo(out, i, cb, cb + 1, oy, oy + 1);
+}
+
+void ops_maxpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)
+{
+    switch (cpu_isa()) {
+    case CPU_AVX512:
+        ops_maxpool_avx512(in, out, n, g);
+        break;
+    case CPU_AVX2:
+        ops_maxpool_avx2(in, out, n, g);
+        break;
+    default:
+        ops_maxpool_c(in, out, n, g);
+        break;
+    }
+}
+
+void ops_maxpool_c(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)
 {
     const int cb_n = blk_cb(out);
 #pragma omp parallel for collapse(3) schedule(static)
     for (int i = 0; i < n; i++)
         for (int cb = 0; cb < cb_n; cb++)
-            for (int oy = 0; oy < out->h; oy++) {
-                const int y0 = oy * g->stride - g->pad_t;
-                int ky0, ky1;
-                taps(y0, g->k, in->h, g->zero_t, g->zero_b, &ky0, &ky1);
-                float *o = blk_at(out, i, cb, oy, 0);
-                for (int ox = 0; ox < out->w; ox++) {
-                    const int x0 = ox * g->stride - g->pad_l;
-                    int kx0, kx1;
-                    taps(x0, g->k, in->w, g->zero_l, g->zero_r, &kx0, &kx1);
-                    /* unrolled lanes: the compiler keeps m in vector registers */
-                    float m[BLK];
-#pragma GCC unroll 16
-                    for (int l = 0; l < BLK; l++)
-                        m[l] = avg ? 0.0f : -FLT_MAX;
-                    for (int ky = ky0; ky < ky1; ky++)
-                        for (int kx = kx0; kx < kx1; kx++) {
-                            const float *x = blk_at(in, i, cb, y0 + ky, x0 + kx);
-                            if (avg) {
-#pragma GCC unroll 16
-                                for (int l = 0; l < BLK; l++)
-                                    m[l] += x[l];
-                            } else {
-#pragma GCC unroll 16
-                                for (int l = 0; l < BLK; l++)
-                                    m[l] = x[l] > m[l] ? x[l] : m[l];
-                            }
-                        }
-                    const int cells = (ky1 - ky0) * (kx1 - kx0);
-                    const float scale = avg && cells > 0 ? 1.0f / (float)cells : 1.0f;
-#pragma GCC unroll 16
-                    for (int l = 0; l < BLK; l++)
-                        o[ox * BLK + l] = cells > 0 ? m[l] * scale : 0.0f;
-                }
-                blk_zero_halo(out, i, cb, cb + 1, oy, oy + 1);
-            }
-}
-
-void ops_maxpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)
-{
-    pool(in, out, n, g, 0);
+            for (int oy = 0; oy < out->h; oy++)
+                pool_row(in, out, i, cb, oy, g, 0);
 }
 
 void ops_avgpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)
 {
-    pool(in, out, n, g, 1);
+    const int cb_n = blk_cb(out);
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int i = 0; i < n; i++)
+        for (int cb = 0; cb < cb_n; cb++)
+            for (int oy = 0; oy < out->h; oy++)
+                pool_row(in, out, i, cb, oy, g, 1);
 }
 
 void ops_flatten(const struct blk *in, const struct blk *out, int n)

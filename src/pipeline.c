@@ -49,6 +49,7 @@ struct pipeline {
     int n_ops;
     long total;
     size_t image_floats;          /* 3 * in_h * in_w */
+    int min_short;                /* decode JPEGs only as large as the resize needs */
 
     struct pipe_batch buf[2];
     enum buf_state state[2];
@@ -221,7 +222,7 @@ static void fill_slot(struct pipeline *p, struct pipe_batch *b, char *path, cons
     if (error) {
         snprintf(s->error, sizeof s->error, "%s", error);
         s->failed = 1;
-    } else if (img_load(path, &im, &e)) {
+    } else if (img_load_for(path, p->min_short, &im, &e)) {
         snprintf(s->error, sizeof s->error, "%s", e.msg);
         s->failed = 1;
     } else {
@@ -316,6 +317,7 @@ int pipe_open(struct pipeline **out, char *const *paths, int n_paths, const stru
     p->o = *o;
     p->consumer_buf = -1;
     p->image_floats = (size_t)3 * a->in_h * a->in_w;
+    p->min_short = img_min_short(&a->pre, a->in_h, a->in_w);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->op = calloc((size_t)n_paths, sizeof *p->op);

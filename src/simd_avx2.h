@@ -40,6 +40,17 @@ static inline v16 v_add(v16 a, v16 b)
     a.hi = _mm256_add_ps(a.hi, b.hi);
     return a;
 }
+static inline v16 v_max(v16 a, v16 b)
+{
+    a.lo = _mm256_max_ps(a.lo, b.lo);
+    a.hi = _mm256_max_ps(a.hi, b.hi);
+    return a;
+}
+static inline v16 v_set1(float x)
+{
+    v16 r = {_mm256_set1_ps(x), _mm256_set1_ps(x)};
+    return r;
+}
 static inline v16 v_relu(v16 a)
 {
     a.lo = _mm256_max_ps(a.lo, _mm256_setzero_ps());

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* build/builtin_specs.c, generated from the JSON files in models/ */
 extern const struct { const char *name; const char *text; } builtin_specs[];
@@ -761,13 +762,45 @@ const char *const *spec_builtin_names(void)
     return names;
 }
 
+/* The folders that hold the built-in specs' companion files (a labels
+ * file, shipped weights), relative to the running binary: models/ beside it
+ * (./resnet in the source tree), ../models (the tests in build/), and
+ * ../share/resnet (an installed PREFIX/bin/resnet). */
+int spec_data_file(const char *file, char *out, size_t outlen)
+{
+    static const char *const rel[] = {"/models/", "/../models/", "/../share/resnet/"};
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        struct stat st;
+        int len = snprintf(out, outlen, "%s%s%s", exe, rel[i], file);
+        if (len > 0 && (size_t)len < outlen && stat(out, &st) == 0 && S_ISREG(st.st_mode))
+            return 0;
+    }
+    return -1;
+}
+
 int spec_load(const char *name_or_path, struct arch *a, struct err *e)
 {
     const char *text = spec_builtin_text(name_or_path);
     if (text) {
         char src[128];
         snprintf(src, sizeof src, "%s (built-in spec)", name_or_path);
-        return spec_parse(text, src, NULL, a, e);
+        /* A built-in spec's `labels` is relative to where its JSON file
+         * ships (models/NAME.json), as a spec file's is to the file. */
+        char json[ARCH_NAME_LEN + 8], dir[ARCH_PATH_LEN];
+        snprintf(json, sizeof json, "%s.json", name_or_path);
+        int found = spec_data_file(json, dir, sizeof dir) == 0;
+        if (found)
+            *strrchr(dir, '/') = 0;
+        return spec_parse(text, src, found ? dir : NULL, a, e);
     }
     struct stat st;
     if (stat(name_or_path, &st) != 0) {

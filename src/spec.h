@@ -190,4 +190,9 @@ int arch_out_width(const struct arch *a, int stage);
 const char *const *spec_builtin_names(void);
 const char *spec_builtin_text(const char *name);
 
+/* Find a built-in spec's companion file (its labels, shipped weights) in the
+ * folders the program's data ships in: models/ beside the binary, ../models,
+ * ../share/resnet.  0 with the path in out, -1 if none has it. */
+int spec_data_file(const char *file, char *out, size_t outlen);
+
 #endif

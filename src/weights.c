@@ -354,9 +354,9 @@ static int keras_expect(const struct layer *l, struct keras_expect *k)
     return k->n;
 }
 
-/* Check one file layer against one net layer. */
-static int keras_check(const char *path, const struct h5_layer *fl, const struct layer *l,
-                       struct err *e)
+/* Check one file layer against one net layer; the message is the caller's
+ * to prefix. */
+static int keras_check(const struct h5_layer *fl, const struct layer *l, struct err *e)
 {
     struct keras_expect k;
     char want[128], have[128];
@@ -369,8 +369,8 @@ static int keras_check(const char *path, const struct h5_layer *fl, const struct
                            : fl->n_weights + 1 == k.n ? "-- the spec's layer has a bias the file's "
                                                         "does not: is the spec's \"bias\" right?"
                                                       : "-- does the spec describe this network?";
-        return err_set(e, "weights: %s: layer %s has %d weights, the spec's %s %s needs %d %s",
-                       path, fl->name, fl->n_weights, net_class_name(l->kind), l->name, k.n, hint);
+        return err_set(e, "layer %s has %d weights, the spec's %s %s needs %d %s", fl->name,
+                       fl->n_weights, net_class_name(l->kind), l->name, k.n, hint);
     }
     for (int j = 0; j < k.n; j++) {
         const struct h5_weight *w = &fl->w[j];
@@ -378,8 +378,8 @@ static int keras_check(const char *path, const struct h5_layer *fl, const struct
         for (int d = 0; same && d < k.ndim[j]; d++)
             same = w->shape[d] == k.shape[j][d];
         if (!same)
-            return err_set(e, "weights: %s: %s has shape %s, the spec's %s %s needs %s %s -- is "
-                           "the spec's depth/width right?", path, w->name,
+            return err_set(e, "%s has shape %s, the spec's %s %s needs %s %s -- is the spec's "
+                           "depth/width right?", w->name,
                            fmt_shape(have, sizeof have, w->ndim, w->shape), net_class_name(l->kind),
                            l->name, k.what[j], fmt_shape(want, sizeof want, k.ndim[j], k.shape[j]));
     }
@@ -439,11 +439,17 @@ static int load_keras(struct net *n, const char *path, struct err *e)
     for (int i = 0; i < f.n_layers; i++)
         if (f.layer[i].n_weights)
             file_w[n_file++] = i;
-    /* Pair them up to the shorter list first: a shape error there says more
-     * than the count. */
+    /* Pair them up; where the counts differ, say so, and where the two
+     * lists part. */
     for (int j = 0; j < n_net && j < n_file; j++)
-        if (keras_check(path, &f.layer[file_w[j]], &n->layer[net_w[j]], e) < 0)
+        if (keras_check(&f.layer[file_w[j]], &n->layer[net_w[j]], e) < 0) {
+            if (n_file != n_net)
+                err_prefix(e, "weights: %s: the file has %d layers with weights, the spec's "
+                           "network %d; they part here: ", path, n_file, n_net);
+            else
+                err_prefix(e, "weights: %s: ", path);
             goto done;
+        }
     if (n_file != n_net) {
         err_set(e, "weights: %s: the file has %d layers with weights, the spec's network %d "
                 "(first unmatched: %s) -- does the spec describe this network?", path, n_file,
@@ -574,10 +580,8 @@ static const char *env(const char *name)
     return v && v[0] ? v : NULL;
 }
 
-int weights_default_path(const char *model, char *out, size_t outlen, struct err *e)
+int weights_cache_dir(char *out, size_t outlen, struct err *e)
 {
-    if (!model || !model[0])
-        return err_set(e, "weights: no model name to find a default weight file for");
     const char *dir, *sub;
     if ((dir = env("RESNET_HOME")))
         sub = "";
@@ -587,26 +591,50 @@ int weights_default_path(const char *model, char *out, size_t outlen, struct err
         sub = "/.cache/resnet";
     else
         return err_set(e, "weights: none of RESNET_HOME, XDG_CACHE_HOME, HOME is set, "
-                       "so there is no default weight file for %s; name one", model);
+                       "so there is no weight cache; name a weight file");
     /* "dir/" + "/resnet" would read oddly in messages; drop trailing slashes
      * (all of them for "/": the format puts one back). */
     size_t dl = strlen(dir);
     while (dl > 0 && dir[dl - 1] == '/')
         dl--;
+    int len = snprintf(out, outlen, "%.*s%s", (int)dl, dir, sub);
+    if (len < 0 || (size_t)len >= outlen)
+        return err_set(e, "weights: the cache folder %.*s%s is too long", (int)dl, dir, sub);
+    return 0;
+}
+
+static int exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+int weights_default_path(const char *model, char *out, size_t outlen, struct err *e)
+{
+    if (!model || !model[0])
+        return err_set(e, "weights: no model name to find a default weight file for");
+    char dir[4096], shipped[4096];
+    int cache = weights_cache_dir(dir, sizeof dir, e) == 0;
     /* NAME.safetensors; NAME.h5 (a Keras file) where only that exists */
     static const char *const ext[2] = {"safetensors", "h5"};
-    for (int i = 0; i < 2; i++) {
-        int len = snprintf(out, outlen, "%.*s%s/%s.%s", (int)dl, dir, sub, model, ext[i]);
+    for (int i = 0; cache && i < 2; i++) {
+        int len = snprintf(out, outlen, "%s/%s.%s", dir, model, ext[i]);
         if (len < 0 || (size_t)len >= outlen)
-            return err_set(e, "weights: the default weight path for %s under %.*s is too long",
-                           model, (int)dl, dir);
-        FILE *f = fopen(out, "rb");
-        if (f) {
-            fclose(f);
+            return err_set(e, "weights: the default weight path for %s under %s is too long",
+                           model, dir);
+        if (exists(out))
             return 0;
-        }
     }
-    /* neither exists: name the usual one */
-    snprintf(out, outlen, "%.*s%s/%s.safetensors", (int)dl, dir, sub, model);
+    /* then the weights shipped with the program, next to its built-in specs
+     * (models/fashion_resnet20.safetensors) */
+    snprintf(shipped, sizeof shipped, "%s.safetensors", model);
+    if (spec_data_file(shipped, out, outlen) == 0)
+        return 0;
+    if (!cache)
+        return err_prefix(e, "%s: ", model);
+    /* none exists: name the usual one */
+    snprintf(out, outlen, "%s/%s.safetensors", dir, model);
     return 0;
 }

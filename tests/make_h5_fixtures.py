@@ -16,7 +16,8 @@ with weights (shapes as Keras stores them)
 Element i (C order) of the weight with seed s is  (s + i/4) * (-1)^i,  which
 float16 holds exactly for these sizes; test_h5.c recomputes it.
 
-Good files:
+Good files (vlen and fixed in the file format h5py writes by default, as
+Keras files are; nested and split in HDF5 1.10's format, compact groups):
   vlen.h5        save_weights() by h5py 3: variable-length UTF-8 string
                  attributes, layer groups created in sorted order (so the
                  order must come from layer_names), empty float64
@@ -33,9 +34,14 @@ Good files:
                  chunking), Keras 3 names without ':0', and a
                  top_level_model_weights group that is not a layer
 
-Broken files (bad/): each must give one error naming the file and the item.
+Broken files (bad/): not HDF5, truncated, a missing dataset or group, an
+integer dataset, no layer_names, 5 dimensions, 16 TiB declared, a dataset
+never written, a NaN, integer layer_names, a duplicate layer, a control
+character in a name, an external link.  Each must give one error naming
+the file and the item.
 
-Run with the Debian python (h5py, numpy):
+Objects are written without timestamps, so rerunning the script leaves git
+clean.  Run with the Debian python (h5py, numpy):
     /usr/bin/python3 tests/make_h5_fixtures.py
 """
 import os

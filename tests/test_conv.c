@@ -350,14 +350,24 @@ static void op_tests(void)
                                 }
                             pw[(((size_t)i * c + ch) * oh + oy) * ow + ox] = avg ? sum / cells : m;
                         }
-            to = blk_new(c, oh, ow, 1, n, &ob);
-            (avg ? ops_avgpool : ops_maxpool)(&tx, &to, n, g);
-            d = diff_planar(&to, pw, n);
-            CHECK(d <= 1e-6f && frame_is_zero(&to, ob, n),
-                  "ops_%s %dx%d/%d, start -%d,-%d, zero padding t%d b%d l%d r%d: max |diff| %.2e",
-                  avg ? "avgpool" : "maxpool", g->k, g->k, g->stride, g->pad_t, g->pad_l,
-                  g->zero_t, g->zero_b, g->zero_l, g->zero_r, d);
-            free(ob), free(pw);
+            /* the average pool has one version; the max pool one per ISA */
+            static void (*const maxpool[CPU_N_ISA])(const struct blk *, const struct blk *, int,
+                                                   const struct pool_geo *) = {
+                ops_maxpool_c, ops_maxpool_avx2, ops_maxpool_avx512};
+            for (int isa = 0; isa < (avg ? 1 : CPU_N_ISA); isa++) {
+                if (!cpu_supports((enum cpu_isa)isa))
+                    continue;
+                to = blk_new(c, oh, ow, 1, n, &ob);
+                (avg ? ops_avgpool : maxpool[isa])(&tx, &to, n, g);
+                d = diff_planar(&to, pw, n);
+                CHECK(d <= 1e-6f && frame_is_zero(&to, ob, n),
+                      "ops_%s%s%s %dx%d/%d, start -%d,-%d, zero padding t%d b%d l%d r%d: "
+                      "max |diff| %.2e", avg ? "avgpool" : "maxpool", avg ? "" : "_",
+                      avg ? "" : cpu_isa_name((enum cpu_isa)isa), g->k, g->k, g->stride,
+                      g->pad_t, g->pad_l, g->zero_t, g->zero_b, g->zero_l, g->zero_r, d);
+                free(ob);
+            }
+            free(pw);
         }
 
     /* Flatten: Keras's NHWC order, feature (y * w + x) * c + channel */

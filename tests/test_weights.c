@@ -1,11 +1,16 @@
-/* test_weights.c -- the safetensors reader and the torchvision loader.
+/* test_weights.c -- the safetensors reader and the loaders: torchvision
+ * and timm names, Keras HDF5 files by order.
  *
  * The test writes its own .safetensors files into a temporary directory:
  * well-formed ones (whose values must land in the right layer arrays, with
  * F16/BF16 converted exactly) and broken ones (every malformed header must
- * give -1 and an error naming the file and tensor, never a crash). */
+ * give -1 and an error naming the file and tensor, never a crash).  The
+ * Keras and timm loaders read the files of tests/fixtures/keras/ (made by
+ * tests/gen_keras_reference.py), against an independent reading of them. */
 #include "check.h"
+#include "h5.h"
 #include "net.h"
+#include "spec.h"
 #include "weights.h"
 
 #include <math.h>
@@ -840,6 +845,180 @@ static void test_default_path(void)
           "no variable set: %s", e.msg);
 }
 
+/* ---- Keras HDF5 files, by order; timm names ---- */
+
+#define KERAS_FIX "tests/fixtures/keras/"
+
+static int load_spec_net(const char *spec, struct arch *a, struct net *n)
+{
+    struct err e = {{0}};
+    memset(n, 0, sizeof *n);
+    if (spec_load(spec, a, &e) < 0 || net_build(a, n, &e) < 0) {
+        CHECK(0, "%s: %s", spec, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct layer *layer_named(const struct net *n, const char *name)
+{
+    for (int i = 0; i < n->n_layers; i++)
+        if (!strcmp(n->layer[i].name, name))
+            return &n->layer[i];
+    return NULL;
+}
+
+/* Does the net layer hold the file layer's weights, in the net's layout? */
+static int same_weights(const struct h5_layer *fl, const struct layer *l)
+{
+    if (l->kind == LAYER_BN) {
+        float *dst[4] = {l->w, l->b, l->mean, l->var};
+        for (int j = 0; j < 4; j++)
+            for (int c = 0; c < l->out_c; c++)
+                if (fl->w[j].data[c] != dst[j][c])
+                    return 0;
+        return fl->n_weights == 4;
+    }
+    const float *k = fl->w[0].data;
+    int kk = l->kind == LAYER_CONV ? l->k : 1;
+    for (int o = 0; o < l->out_c; o++)
+        for (int i = 0; i < l->in_c; i++)
+            for (int y = 0; y < kk; y++)
+                for (int x = 0; x < kk; x++)   /* HWIO -> OIHW, [in][out] -> [out][in] */
+                    if (l->w[(((long)o * l->in_c + i) * kk + y) * kk + x] !=
+                        k[(((long)y * kk + x) * l->in_c + i) * l->out_c + o])
+                        return 0;
+    for (int o = 0; l->bias && o < l->out_c; o++)
+        if (fl->w[1].data[o] != l->b[o])
+            return 0;
+    return fl->n_weights == 1 + l->bias;
+}
+
+static void test_keras(void)
+{
+    static const char *const cases[] = {"keras_v1_small", "keras_v2_small",
+                                        "tutorial_resnet34_small", "keras_cifar_v2_small"};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char spec[256], h5[256];
+        snprintf(spec, sizeof spec, KERAS_FIX "%s/spec.json", cases[c]);
+        snprintf(h5, sizeof h5, KERAS_FIX "%s/weights.h5", cases[c]);
+        struct arch a;
+        struct net n;
+        struct h5_file f;
+        struct err e = {{0}};
+        if (load_spec_net(spec, &a, &n) < 0)
+            continue;
+        if (weights_load(&n, h5, &e) < 0 || h5_read(h5, &f, &e) < 0) {
+            CHECK(0, "%s: load and read: %s", cases[c], e.msg);
+            net_free(&n);
+            continue;
+        }
+        /* Keras Applications' and our names agree but for the classifier
+         * (`probs` in the file, `predictions` here); the tutorials' agree. */
+        int checked = 0, good = 1;
+        for (int i = 0; i < f.n_layers; i++) {
+            const struct h5_layer *fl = &f.layer[i];
+            if (!fl->n_weights)
+                continue;
+            const struct layer *l = layer_named(&n, strcmp(fl->name, "probs") ? fl->name
+                                                                               : "predictions");
+            good &= l && same_weights(fl, l);
+            checked++;
+        }
+        CHECK(good && checked > 10, "%s: the k-th weighted layer of the file fills the k-th of "
+              "Keras's order, kernels transposed (%d layers)", cases[c], checked);
+        h5_free(&f);
+        net_free(&n);
+    }
+
+    /* one clear error for a spec that does not describe the file */
+    struct {
+        const char *what, *needle1, *needle2;
+    } bad[] = {
+        {"bias", "conv1_conv has 2 weights", "bias"},
+        {"width", "conv2_block1_1_conv/kernel:0 has shape [1, 1, 64, 4]", "needs kernel [1, 1, 64, 5]"},
+        {"stages", "the file has", "layers with weights"},
+    };
+    for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
+        struct arch a;
+        struct net n;
+        struct err e = {{0}};
+        if (load_spec_net(KERAS_FIX "keras_v1_small/spec.json", &a, &n) < 0)
+            continue;
+        net_free(&n);
+        if (t == 0)
+            a.bias = BIAS_NONE;
+        else if (t == 1)
+            a.widths[0] = 5;
+        else
+            a.stages[0] = 1;
+        if (net_build(&a, &n, &e) < 0) {
+            CHECK(0, "%s: %s", bad[t].what, e.msg);
+            continue;
+        }
+        int rc = weights_load(&n, KERAS_FIX "keras_v1_small/weights.h5", &e);
+        CHECK(rc == -1 && has(e.msg, bad[t].needle1) && has(e.msg, bad[t].needle2) &&
+                  has(e.msg, "weights.h5") && !n.store,
+              "a spec with other %s: \"%s\", nothing allocated", bad[t].what, e.msg);
+        net_free(&n);
+    }
+
+    /* a cut file is an HDF5 error naming the file */
+    size_t size = 0;
+    FILE *fp = fopen(KERAS_FIX "keras_v1_small/weights.h5", "rb");
+    unsigned char *buf = fp ? malloc(1 << 20) : NULL;
+    if (buf)
+        size = fread(buf, 1, 1 << 20, fp);
+    if (fp)
+        fclose(fp);
+    const char *cut = write_bytes("cut.h5", buf, size / 2);
+    free(buf);
+    struct arch a;
+    struct net n;
+    struct err e = {{0}};
+    if (load_spec_net(KERAS_FIX "keras_v1_small/spec.json", &a, &n) == 0) {
+        CHECK(size > 1000 && weights_load(&n, cut, &e) == -1 && has(e.msg, "weights: ") &&
+                  has(e.msg, "cut.h5"),
+              "a truncated .h5: %s", e.msg);
+        net_free(&n);
+    }
+
+    /* timm: stages.N.blocks.M.*, downsample.conv, norm, head.fc as a 1x1 conv */
+    if (load_spec_net(KERAS_FIX "timm_v2_small/spec.json", &a, &n) == 0) {
+        struct st_file st;
+        int ok = weights_load(&n, KERAS_FIX "timm_v2_small/weights.safetensors", &e) == 0 &&
+                 st_open(KERAS_FIX "timm_v2_small/weights.safetensors", &st, &e) == 0;
+        if (ok) {
+            const struct st_tensor *t = st_find(&st, "head.fc.weight");
+            const struct layer *fc = &n.layer[n.n_layers - 1];
+            ok = t && t->ndim == 4 && t->shape[2] == 1 && t->shape[3] == 1 &&
+                 !memcmp(fc->w, t->data, t->nbytes) && !strcmp(fc->tensor, "head.fc");
+            t = st_find(&st, "stages.1.blocks.0.downsample.conv.weight");
+            const struct layer *ds = layer_named(&n, "conv3_block1_0_conv");
+            ok &= t && ds && !memcmp(ds->w, t->data, t->nbytes);
+            st_close(&st);
+        }
+        CHECK(ok, "timm names: head.fc [7, 48, 1, 1] is the classifier, downsample.conv the "
+              "projection%s%s", ok ? "" : ": ", ok ? "" : e.msg);
+        net_free(&n);
+    }
+}
+
+/* NAME.h5 is the default where there is no NAME.safetensors. */
+static void test_default_h5(void)
+{
+    char out[256];
+    struct err e = {{0}};
+    setenv("RESNET_HOME", tmpdir, 1);
+    write_bytes("kmodel.h5", "x", 1);
+    int rc = weights_default_path("kmodel", out, sizeof out, &e);
+    CHECK(rc == 0 && has(out, "/kmodel.h5"), "only NAME.h5 there: %s", out);
+    write_bytes("kmodel.safetensors", "x", 1);
+    rc = weights_default_path("kmodel", out, sizeof out, &e);
+    CHECK(rc == 0 && has(out, "/kmodel.safetensors"), "both there: NAME.safetensors: %s", out);
+    unsetenv("RESNET_HOME");
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_weights.XXXXXX");
@@ -853,6 +1032,8 @@ int main(void)
     test_convert();
     test_random();
     test_default_path();
+    test_keras();
+    test_default_h5();
     for (int i = 0; i < n_written; i++)
         unlink(written[i]);
     rmdir(tmpdir);

@@ -1,0 +1,203 @@
+#!/bin/sh
+# test_fetch.sh -- `resnet fetch` against a local HTTP server on 127.0.0.1
+# (tests/http_server.py): a good file, a 404, a connection cut mid-file and
+# resumed, a file whose tensors do not fit the model, no server at all; the
+# cache must only ever hold files that load into their model.
+cd "$(dirname "$0")/.." || exit 2
+R=$PWD/resnet
+FIX=tests/fixtures/basic_small
+IMG=tests/images/parity
+PY=/usr/bin/python3
+T=$(mktemp -d)
+SERVER=
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+check() {  # check "what" command...: PASS when the command succeeds
+    what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then
+        echo "PASS $what"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $what"
+        fail=$((fail + 1))
+    fi
+}
+finish() {
+    echo "# tests/test_fetch.sh: $pass passed, $fail failed"
+    [ $fail -eq 0 ]
+    exit
+}
+
+# --- usage (no server needed) ---
+check "fetch --help exits 0" sh -c "$R fetch --help | grep -q -- '--url'"
+check "fetch without a model exits 2" sh -c "$R fetch 2>/dev/null; [ \$? -eq 2 ]"
+check "fetch --list names resnet50's default set and its top-1" \
+    sh -c "$R fetch --list | grep -Eq '^resnet50 +tv2\\* +80\\.86'"
+check "fetch of an unknown model exits 2 with one line" \
+    sh -c "$R fetch frobnet 2>'$T/err'; [ \$? -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ]"
+check "fetch of an unknown set lists the model's sets" \
+    sh -c "$R fetch resnet50:zz 2>'$T/err'; [ \$? -eq 2 ] && grep -q 'tv2, a1, tv' '$T/err'"
+
+# --- no server: offline ---
+RESNET_HOME="$T/off" RESNET_FETCH_BASE=http://127.0.0.1:9 $R fetch -q resnet18 >"$T/out" 2>"$T/err"
+rc=$?
+check "offline: exit 2, one line saying it cannot reach the host" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'cannot reach' '$T/err'"
+check "offline: nothing in the cache" sh -c "[ -z \"\$(ls -A '$T/off' 2>/dev/null)\" ]"
+
+if ! [ -x $PY ]; then
+    echo "note: $PY not installed; the fetch tests against a local server are skipped"
+    finish
+fi
+
+# --- the server ---
+W=$T/www
+mkdir -p "$W/good" "$W/timm/resnet18.tv_in1k/resolve/main" "$W/timm/resnet50.tv2_in1k/resolve/main"
+cp $FIX/weights.safetensors "$W/good/weights.safetensors"
+cp tests/fixtures/bottleneck_small/weights.safetensors "$W/good/other.safetensors"
+cp $FIX/weights.safetensors "$W/timm/resnet18.tv_in1k/resolve/main/model.safetensors"
+$PY tests/http_server.py --root "$W" --log "$T/log" --port-file "$T/port" &
+SERVER=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    [ -s "$T/port" ] && break
+    sleep 0.25
+done
+if ! [ -s "$T/port" ]; then
+    echo "FAIL the local HTTP server did not start"
+    fail=$((fail + 1))
+    finish
+fi
+BASE=http://127.0.0.1:$(cat "$T/port")
+cut() { $PY -c "import urllib.request; urllib.request.urlopen('$BASE/_cut?n=$1').read()"; }
+fetch() {  # fetch HOME ARGS...: resnet fetch with that cache, output in $T/out, $T/err
+    home=$1
+    shift
+    RESNET_HOME="$home" RESNET_FETCH_BASE=$BASE $R fetch -q "$@" >"$T/out" 2>"$T/err"
+}
+clean() {  # clean DIR: no weights, partial download or sidecar of basic-small in DIR
+    ! ls "$1"/basic-small* >/dev/null 2>&1
+}
+
+# --- a good file ---
+H=$T/good
+fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+rc=$?
+check "good file: exit 0" [ $rc -eq 0 ]
+check "good file: kept as NAME.safetensors, byte for byte" cmp "$H/basic-small.safetensors" $FIX/weights.safetensors
+check "good file: a sidecar records the URL" grep -q "$BASE/good/weights.safetensors" "$H/basic-small.safetensors.json"
+check "good file: no partial download left" sh -c "! ls '$H'/*.part"
+check "good file: stdout says where it went" grep -q "$H/basic-small.safetensors" "$T/out"
+RESNET_HOME="$H" $R classify -m $FIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cached" 2>/dev/null
+$R classify -m $FIX/spec.json -w $FIX/weights.safetensors -f tsv $IMG/chelsea.jpg >"$T/direct"
+check "good file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
+
+# --- through a redirect, as from Hugging Face ---
+H=$T/redirect
+fetch "$H" $FIX/spec.json --url "$BASE/_redirect/good/weights.safetensors"
+check "redirect: followed, file kept" sh -c "[ $? -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
+
+# --- a 404 ---
+H=$T/404
+fetch "$H" $FIX/spec.json --url "$BASE/good/missing.safetensors"
+rc=$?
+check "404: exit 2, one line naming the status" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'HTTP 404' '$T/err'"
+check "404: nothing in the cache" clean "$H"
+
+# --- tensors that do not fit the model ---
+H=$T/mismatch
+fetch "$H" $FIX/spec.json --url "$BASE/good/other.safetensors"
+rc=$?
+check "mismatched tensors: exit 2, naming the tensor" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'does not fit' '$T/err' && grep -q 'shape' '$T/err'"
+check "mismatched tensors: nothing in the cache, not even the partial file" clean "$H"
+fetch "$H" resnet18
+rc=$?
+check "built-in model through RESNET_FETCH_BASE: the publisher's path is asked for" \
+    grep -q '^GET /timm/resnet18.tv_in1k/resolve/main/model.safetensors - 200' "$T/log"
+check "built-in model, wrong file: exit 2 and nothing kept" \
+    sh -c "[ $rc -eq 2 ] && ! ls '$H'/resnet18* >/dev/null 2>&1"
+
+# --- a connection cut mid-file: resumed in the same run ---
+H=$T/cut1
+: >"$T/log"
+cut 1
+fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+rc=$?
+check "cut once: exit 0, the file is whole" \
+    sh -c "[ $rc -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
+check "cut once: the second request asks for the rest (Range, 206)" \
+    sh -c "grep -q ' 200 cut\$' '$T/log' && grep -Eq ' bytes=[1-9][0-9]*- 206\$' '$T/log'"
+
+# --- cut on every request: fails, keeps the partial file, resumes next run ---
+H=$T/cutall
+cut 100
+fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+rc=$?
+check "cut every time: exit 2, says to run it again to resume" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'resume' '$T/err'"
+check "cut every time: no weights in the cache, a partial download kept" \
+    sh -c "! [ -e '$H/basic-small.safetensors' ] && ls '$H'/basic-small.*.part"
+part=$(ls "$H"/basic-small.*.part 2>/dev/null)
+have=$(wc -c <"$part" 2>/dev/null || echo 0)
+cut 0
+: >"$T/log"
+fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+rc=$?
+check "next run: resumes from the partial file's end" grep -q " bytes=$have- 206\$" "$T/log"
+check "next run: exit 0, the file is whole, the partial file gone" \
+    sh -c "[ $rc -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors && ! [ -e '$part' ]"
+
+# --- the sidecar: classify evaluates as it says, for its model only ---
+cp $FIX/weights.safetensors "$T/w.safetensors"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" -f tsv $IMG/chelsea.jpg >"$T/plain"
+printf '{"model": "basic-small", "set": "x", "preprocess": {"resize": 160}}\n' >"$T/w.safetensors.json"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" -f tsv $IMG/chelsea.jpg >"$T/side"
+check "sidecar resize: classify applies it" sh -c "[ -s '$T/side' ] && ! cmp -s '$T/plain' '$T/side'"
+printf '{"model": "another", "preprocess": {"resize": 160}}\n' >"$T/w.safetensors.json"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" -f tsv $IMG/chelsea.jpg >"$T/side"
+check "sidecar of another model: ignored" cmp "$T/plain" "$T/side"
+printf 'not json' >"$T/w.safetensors.json"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" $IMG/chelsea.jpg >/dev/null 2>"$T/err"
+check "broken sidecar: exit 2 naming it" sh -c "[ $? -eq 2 ] && grep -q 'w.safetensors.json' '$T/err'"
+
+# --- real-size published layouts, when make test generated them (PyTorch) ---
+if [ -s tests/cache/resnet50/weights.safetensors ]; then
+    cp tests/cache/resnet50/weights.safetensors "$W/timm/resnet50.tv2_in1k/resolve/main/model.safetensors"
+    H=$T/rn50
+    fetch "$H" resnet50
+    rc=$?
+    check "resnet50 (tv2): fetched and checked" sh -c "[ $rc -eq 0 ] && [ -s '$H/resnet50.safetensors' ]"
+    check "resnet50 (tv2): the sidecar records torchvision V2's resize 232" \
+        grep -q '"resize":[[:space:]]*232' "$H/resnet50.safetensors.json"
+    fetch "$H" resnet50
+    check "resnet50 again: already there, not downloaded twice" \
+        sh -c "[ $? -eq 0 ] && grep -q already '$T/out' && [ \$(grep -c resnet50.tv2 '$T/log') -eq 1 ]"
+    RESNET_HOME="$H" $R classify -t 2 -f tsv -k 1 $IMG/chelsea.jpg >"$T/v2" 2>/dev/null
+    RESNET_HOME="$H" $R classify -t 2 -f tsv -k 1 -w tests/cache/resnet50/weights.safetensors \
+        $IMG/chelsea.jpg >"$T/v1"
+    check "resnet50 (tv2): classify without -w evaluates at resize 232" \
+        sh -c "[ -s '$T/v2' ] && [ -s '$T/v1' ] && ! cmp -s '$T/v1' '$T/v2'"
+    mv "$H/resnet50.safetensors" "$T/moved"
+    RESNET_HOME="$H" $R classify $IMG/chelsea.jpg >/dev/null 2>"$T/err"
+    check "no cached weights: classify says to run resnet fetch" \
+        sh -c "[ $? -eq 2 ] && grep -q 'resnet fetch resnet50' '$T/err'"
+else
+    echo "note: tests/cache/resnet50 not generated (needs PyTorch); the full-size fetch checks are skipped"
+fi
+
+# --- the progress bar, on a terminal only ---
+if command -v script >/dev/null 2>&1; then
+    H=$T/tty
+    RESNET_HOME="$H" script -qec "$R fetch $FIX/spec.json --url $BASE/good/weights.safetensors" \
+        /dev/null >"$T/tty.out" 2>&1
+    check "on a terminal: a progress bar reaching 100%" grep -q '\] 100%' "$T/tty.out"
+    H=$T/notty
+    RESNET_HOME="$H" $R fetch $FIX/spec.json --url $BASE/good/weights.safetensors >/dev/null 2>"$T/err"
+    check "not a terminal: no progress bar" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
+fi
+
+finish

@@ -1,0 +1,188 @@
+/* test_keras_parity.c -- the Keras-side and timm networks against PyTorch
+ * re-implementations of their own code.
+ *
+ * tests/gen_keras_reference.py writes one directory per network under
+ * tests/fixtures/keras/: spec.json, weights.h5 (Keras's save_weights()
+ * layout) or weights.safetensors (timm's names), and expected.safetensors
+ * with, per photo of tests/images/parity/, the network's input as Keras's
+ * load_img + preprocess_input (or torchvision) makes it, `input.<file>`
+ * [3][h][w], and the softmax, `probs.<file>`.
+ *
+ * For every case:
+ *   - the weight file loads into the spec's net (by order for Keras files);
+ *   - img_load + img_to_tensor reproduce input.<file>;
+ *   - the forward pass, fed the reference input, reproduces probs.<file>
+ *     and its top-5 order.  A net that fwd_create refuses (a layer kind or
+ *     padding the forward pass does not run yet) prints a "# skipped:" line
+ *     naming the reason instead of failing.
+ *
+ * Usage: build/test_keras_parity [TESTS_DIR]   (default "tests") */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "err.h"
+#include "forward.h"
+#include "image.h"
+#include "net.h"
+#include "spec.h"
+#include "weights.h"
+
+#define TOL_INPUT 1e-4f
+#define TOL_PROBS 1e-4f
+#define PATH_LEN 4096
+#define MAX_CASES 32
+#define MAX_IMAGES 16
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A copy of an F32 tensor of `count` values, or NULL. */
+static float *read_f32(const struct st_file *f, const char *name, long count)
+{
+    const struct st_tensor *t = st_find(f, name);
+    if (!t || t->dtype != ST_F32 || t->nbytes != (size_t)count * sizeof(float))
+        return NULL;
+    float *v = malloc(t->nbytes);
+    if (v)
+        memcpy(v, t->data, t->nbytes);
+    return v;
+}
+
+static float max_abs_diff(const float *a, const float *b, long n)
+{
+    float m = 0;
+    for (long i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        if (!(d <= m))
+            m = d;
+    }
+    return m;
+}
+
+static void top_k(const float *p, int n, int k, int *idx)
+{
+    for (int j = 0; j < k; j++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            int taken = 0;
+            for (int t = 0; t < j; t++)
+                taken |= idx[t] == i;
+            if (!taken && (best < 0 || p[i] > p[best]))
+                best = i;
+        }
+        idx[j] = best;
+    }
+}
+
+static void run_case(const char *root, const char *dir, const char *name)
+{
+    char path[PATH_LEN], weights[PATH_LEN];
+    struct arch a;
+    struct net n = {0};
+    struct err e = {{0}};
+    snprintf(path, sizeof path, "%.4000s/spec.json", dir);
+    if (spec_load(path, &a, &e) < 0 || net_build(&a, &n, &e) < 0) {
+        CHECK(0, "keras/%s: spec and net: %s", name, e.msg);
+        return;
+    }
+    snprintf(weights, sizeof weights, "%.4000s/weights.h5", dir);
+    if (!file_exists(weights))
+        snprintf(weights, sizeof weights, "%.4000s/weights.safetensors", dir);
+    int loaded = weights_load(&n, weights, &e) == 0;
+    CHECK(loaded, "keras/%s: %s loads into the spec's %d layers%s%s", name,
+          strrchr(weights, '/') + 1, n.n_layers, loaded ? "" : ": ", loaded ? "" : e.msg);
+
+    struct st_file ef;
+    snprintf(path, sizeof path, "%.4000s/expected.safetensors", dir);
+    if (st_open(path, &ef, &e) < 0) {
+        CHECK(0, "keras/%s: %s", name, e.msg);
+        net_free(&n);
+        return;
+    }
+    long in_len = 3L * a.in_h * a.in_w;
+    struct fwd *f = NULL;
+    if (loaded && fwd_create(&f, &n, 1, &e) < 0) {
+        printf("# skipped: keras/%s forward pass: %s\n", name, e.msg);
+        f = NULL;
+    }
+    float *mine = malloc((size_t)in_len * sizeof *mine);
+    for (int i = 0; i < ef.n; i++) {
+        const char *key = ef.tensor[i].name;
+        if (strncmp(key, "input.", 6))
+            continue;
+        const char *img = key + 6;
+        char pkey[300];
+        snprintf(pkey, sizeof pkey, "probs.%s", img);
+        float *want_in = read_f32(&ef, key, in_len);
+        float *want_p = read_f32(&ef, pkey, a.classes);
+        if (!want_in || !want_p) {
+            CHECK(0, "keras/%s: %s and %s are F32 [3,%d,%d] and [%d]", name, key, pkey, a.in_h,
+                  a.in_w, a.classes);
+            free(want_in), free(want_p);
+            continue;
+        }
+        struct image im = {0};
+        snprintf(path, sizeof path, "%.2000s/images/parity/%.1000s", root, img);
+        if (img_load(path, &im, &e) < 0 || img_to_tensor(&im, &a.pre, a.in_h, a.in_w, mine, &e) < 0) {
+            CHECK(0, "keras/%s %s: preprocessing: %s", name, img, e.msg);
+        } else {
+            float d = max_abs_diff(mine, want_in, in_len);
+            CHECK(d <= TOL_INPUT, "keras/%s %s: input %dx%d -> %dx%d (%s), max |diff| %.2e", name,
+                  img, im.w, im.h, a.in_w, a.in_h,
+                  a.pre.fit == PRE_FIT_STRETCH ? "Keras load_img" : "torchvision resize+crop", d);
+        }
+        img_free(&im);
+        if (f) {
+            const float *p = fwd_run(f, want_in);
+            int k = a.classes < 5 ? a.classes : 5, ti[5], tw[5];
+            top_k(p, a.classes, k, ti);
+            top_k(want_p, a.classes, k, tw);
+            float d = max_abs_diff(p, want_p, a.classes);
+            CHECK(d <= TOL_PROBS && !memcmp(ti, tw, (size_t)k * sizeof(int)),
+                  "keras/%s %s: probs max |diff| %.2e, same top-%d", name, img, d, k);
+        }
+        free(want_in), free(want_p);
+    }
+    free(mine);
+    fwd_free(f);
+    st_close(&ef);
+    net_free(&n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = argc > 1 ? argv[1] : "tests";
+    char dir[PATH_LEN], sub[PATH_LEN], spec[PATH_LEN];
+    snprintf(dir, sizeof dir, "%.3000s/fixtures/keras", root);
+    char *names[MAX_CASES];
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d)) && n < MAX_CASES;) {
+        snprintf(spec, sizeof spec, "%.3500s/%.255s/spec.json", dir, de->d_name);
+        if (de->d_name[0] != '.' && file_exists(spec))
+            names[n++] = strdup(de->d_name);
+    }
+    if (d)
+        closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    CHECK(n >= 5, "%d Keras/timm parity cases in %s", n, dir);
+    for (int i = 0; i < n; i++) {
+        snprintf(sub, sizeof sub, "%.3500s/%.255s", dir, names[i]);
+        run_case(root, sub, names[i]);
+        free(names[i]);
+    }
+    return CHECK_DONE();
+}
