@@ -4,32 +4,11 @@
 # machine and on whatever else runs on it, so nothing here asserts a speed:
 # only that the numbers exist, are positive and agree with each other.
 cd "$(dirname "$0")/.." || exit 2
-R=./resnet
+. tests/lib.sh
 FIX=tests/fixtures/basic_small
 M="-m $FIX/spec.json -w $FIX/weights.safetensors"
 PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
-status_is() {  # status_is N command...: the command exits with status N
-    want=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    [ $? -eq "$want" ]
-}
 json_ok() {  # json_ok FILE PYTHON-EXPR...: FILE is one JSON object `o` and every expression holds
     f=$1
     shift
@@ -129,5 +108,4 @@ rc=$?
 check "usage error: message on stderr, nothing on stdout" \
     sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && grep -q xml '$T/err'"
 
-echo "# tests/test_bench.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish tests/test_bench.sh

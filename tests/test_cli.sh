@@ -2,32 +2,10 @@
 # test_cli.sh -- the resnet command as a user runs it: output formats, exit
 # statuses, errors on stderr, and the other images still printed when one fails.
 cd "$(dirname "$0")/.." || exit 2
-R=./resnet
+. tests/lib.sh
 FIX=tests/fixtures/basic_small
 M="-m $FIX/spec.json -w $FIX/weights.safetensors"
 IMG=tests/images/parity
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
-status_is() {  # status_is N command...: the command exits with status N
-    want=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    [ $? -eq "$want" ]
-}
 
 # --- help and version ---
 check "--version prints the version" sh -c "$R --version | grep -q '^resnet [0-9]'"
@@ -148,5 +126,4 @@ check "summary --depth 50: torchvision's 25,557,032 trainable parameters" \
 check "summary --depth 42 exits 2" status_is 2 $R summary --depth 42
 check "summary of a spec file" sh -c "$R summary -m $FIX/spec.json | grep -q '^Total params'"
 
-echo "# tests/test_cli.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish tests/test_cli.sh

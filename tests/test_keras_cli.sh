@@ -3,25 +3,9 @@
 # the Keras Applications summaries against their golden files, and a Keras
 # .h5 weight file through `classify`.
 cd "$(dirname "$0")/.." || exit 2
-R=./resnet
+. tests/lib.sh
 K=tests/fixtures/keras
 IMG=tests/images/parity
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
 
 $R summary --depth 50 --v2 >"$T/v2" 2>"$T/err"
 check "summary --depth 50 --v2: exit 0, nothing on stderr" sh -c "[ $? -eq 0 ] && ! [ -s '$T/err' ]"
@@ -48,5 +32,4 @@ $R classify -m $K/keras_v2_small/spec.json -w $K/keras_v1_small/weights.h5 $IMG/
 check "a .h5 of another network: exit 2, one error naming the file and a weight" \
     sh -c "[ $? -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'weights.h5' '$T/err' && grep -q 'kernel:0\|layers with weights\|weights, the spec' '$T/err'"
 
-echo "# tests/test_keras_cli.sh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish tests/test_keras_cli.sh
