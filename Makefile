@@ -155,6 +155,9 @@ install: resnet
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 resnet $(DESTDIR)$(PREFIX)/bin/resnet
 	install -m 644 man/resnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/resnet.1
+	install -d $(DESTDIR)$(PREFIX)/share/resnet
+	install -m 644 models/fashion_resnet20.json models/fashion_labels.txt \
+	    models/fashion_resnet20.safetensors $(DESTDIR)$(PREFIX)/share/resnet/
 
 clean:
 	rm -rf $(B) resnet

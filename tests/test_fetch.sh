@@ -4,32 +4,13 @@
 # resumed, a file whose tensors do not fit the model, no server at all; the
 # cache must only ever hold files that load into their model.
 cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
 R=$PWD/resnet
 FIX=tests/fixtures/basic_small
 IMG=tests/images/parity
 PY=/usr/bin/python3
-T=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$T"' EXIT
-
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
-finish() {
-    echo "# tests/test_fetch.sh: $pass passed, $fail failed"
-    [ $fail -eq 0 ]
-    exit
-}
 
 # --- usage (no server needed) ---
 check "fetch --help exits 0" sh -c "$R fetch --help | grep -q -- '--url'"
@@ -50,7 +31,7 @@ check "offline: nothing in the cache" sh -c "[ -z \"\$(ls -A '$T/off' 2>/dev/nul
 
 if ! [ -x $PY ]; then
     echo "note: $PY not installed; the fetch tests against a local server are skipped"
-    finish
+    finish tests/test_fetch.sh
 fi
 
 # --- the server ---
@@ -68,7 +49,7 @@ done
 if ! [ -s "$T/port" ]; then
     echo "FAIL the local HTTP server did not start"
     fail=$((fail + 1))
-    finish
+    finish tests/test_fetch.sh
 fi
 BASE=http://127.0.0.1:$(cat "$T/port")
 cut() { $PY -c "import urllib.request; urllib.request.urlopen('$BASE/_cut?n=$1').read()"; }
@@ -93,6 +74,18 @@ check "good file: stdout says where it went" grep -q "$H/basic-small.safetensors
 RESNET_HOME="$H" $R classify -m $FIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cached" 2>/dev/null
 $R classify -m $FIX/spec.json -w $FIX/weights.safetensors -f tsv $IMG/chelsea.jpg >"$T/direct"
 check "good file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
+
+# --- a Keras HDF5 file: kept as NAME.h5, found by classify ---
+KFIX=tests/fixtures/keras/keras_v1_small
+cp $KFIX/weights.h5 "$W/good/keras.h5"
+H=$T/keras
+fetch "$H" $KFIX/spec.json --url "$BASE/good/keras.h5"
+rc=$?
+check "Keras HDF5 file: checked and kept as NAME.h5" \
+    sh -c "[ $rc -eq 0 ] && cmp '$H/keras-v1-small.h5' $KFIX/weights.h5 && ! [ -e '$H/keras-v1-small.safetensors' ]"
+RESNET_HOME="$H" $R classify -m $KFIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cached" 2>/dev/null
+$R classify -m $KFIX/spec.json -w $KFIX/weights.h5 -f tsv $IMG/chelsea.jpg >"$T/direct"
+check "Keras HDF5 file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
 
 # --- through a redirect, as from Hugging Face ---
 H=$T/redirect
@@ -200,4 +193,4 @@ if command -v script >/dev/null 2>&1; then
     check "not a terminal: no progress bar" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
 fi
 
-finish
+finish tests/test_fetch.sh
