@@ -203,13 +203,30 @@ static const char *nm(struct builder *b, char *out, size_t len, const char *pref
     return out;
 }
 
-/* Is layer i's name also an earlier layer's? */
-static int taken_before(const struct net *n, int i)
+static int by_layer_name(const void *a, const void *b)
 {
-    for (int j = 0; j < i; j++)
-        if (!strcmp(n->layer[j].name, n->layer[i].name))
-            return 1;
-    return 0;
+    return strcmp((*(const struct layer *const *)a)->name, (*(const struct layer *const *)b)->name);
+}
+
+/* The first name two layers share, or NULL; sorted, so a spec of thousands
+ * of blocks is checked as fast as it is built. */
+static const char *shared_name(const struct net *n, struct err *e, int *failed)
+{
+    const struct layer **sorted = malloc((size_t)n->n_layers * sizeof *sorted);
+    *failed = !sorted;
+    if (!sorted) {
+        err_set(e, "net: out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < n->n_layers; i++)
+        sorted[i] = &n->layer[i];
+    qsort(sorted, (size_t)n->n_layers, sizeof *sorted, by_layer_name);
+    const char *dup = NULL;
+    for (int i = 1; i < n->n_layers && !dup; i++)
+        if (!strcmp(sorted[i - 1]->name, sorted[i]->name))
+            dup = sorted[i]->name;
+    free(sorted);
+    return dup;
 }
 
 /* tf.keras names an unnamed layer by its class, counting from zero per
@@ -241,10 +258,12 @@ static int auto_names(struct builder *b)
     free(by_created);
     /* A spec's own layer name may collide with an auto name: Keras refuses
      * such a model, and so do we. */
-    for (int i = 1; i < n->n_layers; i++)
-        if (taken_before(n, i))
-            return err_set(b->e, "net: two layers are named %s; rename the spec's layer",
-                           n->layer[i].name);
+    int failed;
+    const char *dup = shared_name(n, b->e, &failed);
+    if (failed)
+        return -1;
+    if (dup)
+        return err_set(b->e, "net: two layers are named %s; rename the spec's layer", dup);
     return 0;
 }
 

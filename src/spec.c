@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +48,13 @@ static int get_int(const cJSON *v, const char *key, int lo, int hi, int *out,
 {
     if (!cJSON_IsNumber(v))
         return err_set(e, "%s: key \"%s\" must be an integer", src, key);
+    /* Range first: converting a huge double to an integer type is undefined. */
     double d = v->valuedouble;
-    if (d != (double)(long long)d)
-        return err_set(e, "%s: key \"%s\" must be an integer, got %g", src, key, d);
-    if (d < lo || d > hi)
+    if (!(d >= lo && d <= hi))
         return err_set(e, "%s: key \"%s\" is %g, must be between %d and %d", src,
                        key, d, lo, hi);
+    if (d != floor(d))
+        return err_set(e, "%s: key \"%s\" must be an integer, got %g", src, key, d);
     *out = (int)d;
     return 0;
 }
@@ -614,6 +616,16 @@ int spec_parse(const char *json, const char *source, const char *dir,
         a->n_stages = n;
     } else {
         err_set(e, "%s: missing key \"depth\" (or \"block\" and \"stages\")", src);
+        goto out;
+    }
+    /* ResNet-1001 has 333 blocks; a spec claiming thousands is a mistake or
+     * an attack, and would only exhaust memory and time. */
+    long total_blocks = 0;
+    for (int i = 0; i < a->n_stages; i++)
+        total_blocks += a->stages[i];
+    if (total_blocks > ARCH_MAX_BLOCKS) {
+        err_set(e, "%s: the network has %ld residual blocks; at most %d are supported", src,
+                total_blocks, ARCH_MAX_BLOCKS);
         goto out;
     }
     /* widths: 64, 128, 256, ... for ImageNet, 16, 32, 64 for CIFAR */

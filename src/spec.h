@@ -17,6 +17,7 @@
 #include "err.h"
 
 #define ARCH_MAX_STAGES 8
+#define ARCH_MAX_BLOCKS 2048   /* residual blocks over all stages */
 #define ARCH_MAX_LAYERS 16   /* of a stem or head given as a list */
 #define ARCH_PATH_LEN 4096
 #define ARCH_NAME_LEN 64

@@ -313,6 +313,11 @@ static void errors(void)
     bad("{\"depth\": 50, \"stages\": 1.5}", "both given");
     bad("{\"block\": \"basic\", \"stages\": [1.5]}", "must be an integer");
     bad("{\n  \"depth\": 50,\n  \"stem\": \"imagenet\"\n  \"classes\": 10\n}", "invalid JSON at line 4");
+    bad("{\"depth\": 50, \"preprocess\": {\"resize\": 2544444444444444444444444446}}",
+        "\"preprocess.resize\" is 2.54444e+27");
+    bad("{\"block\": \"basic\", \"stages\": [1024, 1024, 1024], \"stem\": \"cifar\"}",
+        "3072 residual blocks");
+    bad("{\"depth\": 50, \"col\nour\": 1}", "unknown key \"col\\nour\"");
     bad("[1, 2]", "must be a JSON object");
     bad("", "invalid JSON at line 1");
 
