@@ -23,7 +23,7 @@ endif
 
 # Debian packages: to build, and to generate the test references.
 DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libhdf5-dev libcurl4-openssl-dev
-DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision python3-h5py valgrind dataset-fashion-mnist
+DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision python3-h5py python3-keras-applications valgrind dataset-fashion-mnist
 
 B        = build
 SRCS     = $(wildcard src/*.c)

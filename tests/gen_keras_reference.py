@@ -2,47 +2,70 @@
 """gen_keras_reference.py -- golden references for tests/test_keras_parity.c.
 
 The Keras-side networks (Keras Applications' ResNet v1 and v2, the Keras
-tutorials' ResNet-34 and CIFAR ResNet v2) and timm's pre-activation ResNetV2,
-at reduced widths, with random weights, written the way their own code would
-write them, plus what they compute on the photos of tests/images/parity/.
-One case directory each, under tests/fixtures/keras/:
+tutorials' ResNet-50, ResNet-34 and CIFAR ResNet v2), timm's pre-activation
+ResNetV2 and He et al. 2016's pre-activation CIFAR net, with random weights,
+written the way their own code would write them, plus what they compute on
+the photos of tests/images/parity/.  One case directory each:
 
     spec.json             the network in the spec format of src/spec.h
+                          (small cases only: a full-size case is checked
+                          against the built-in spec its directory is named for)
     weights.h5            Keras's save_weights() layout, written with h5py:
                           root attribute layer_names (every layer, in Keras's
                           model.layers order), per layer a group with attribute
                           weight_names ("conv1_conv/kernel:0", ...), one
                           dataset per weight; kernels HWIO, Dense [in, out]
-      or weights.safetensors  timm's state_dict names (timm case)
+      or weights.safetensors  timm's state_dict names, F32, num_batches_tracked
+                          I64 (timm layout)
     expected.safetensors  per image: input.<file> [3, H, W] F32, the network's
-                          input as the spec's preprocessing makes it (Keras's
+                          input as its own preprocessing makes it (Keras's
                           load_img + preprocess_input, or torchvision's), in
                           the network's channel order; probs.<file> [classes]
                           F32, the softmax the network gives on that input
+    generator.sha256      (full-size cases) what made them; written last
+
+    gen_keras_reference.py         the small cases, into tests/fixtures/keras/
+                                   (committed); the narrowed copies of built-in
+                                   specs differ from models/NAME.json only in
+                                   the keys builtin_spec() is given
+    gen_keras_reference.py --full  the built-in keras_resnet50, keras_resnet50v2
+                                   and timm_resnetv2_50 at 224x224 with 1000
+                                   classes, into --out/keras/ (default
+                                   tests/cache); a case made by this same
+                                   script (and the two it imports from) is
+                                   kept, not remade
 
 How the networks are built.  The Keras ones come from Keras code run against
 `tkeras` below, a stand-in for the Keras layer API that records the graph
-and runs it in PyTorch (float64) with Keras's semantics: TensorFlow's 'same'
-padding (the odd row at the bottom/right), zero-padded pools after
-ZeroPadding2D, 'same' pools that ignore padded cells, Flatten over NHWC, and
-tf.keras's names for unnamed layers.  Keras Applications' networks are its
-own resnet_common.py (Debian's python3-keras-applications) with a smaller
-stack_fn; the tutorials' networks are written out below as their code builds
-them.  timm's is a PyTorch module with timm's module names
-(timm/models/resnetv2.py: PreActBottleneck, DownsampleConv, BatchNormAct2d,
-a 1x1-conv head).
+and runs it in PyTorch with Keras's semantics: TensorFlow's 'same' padding
+(the odd row at the bottom/right), zero-padded pools after ZeroPadding2D,
+'same' pools that ignore padded cells, Flatten over NHWC, and tf.keras's
+names for unnamed layers.  Keras Applications' networks are its own
+resnet_common.py (Debian's python3-keras-applications): ResNet50 and
+ResNet50V2 themselves for the full-size cases, ResNet() with a smaller
+stack_fn for the small ones; the tutorials' networks are written out below
+as their code builds them.  timm's is a PyTorch module with timm's module
+names (timm/models/resnetv2.py: PreActBottleneck, DownsampleConv,
+BatchNormAct2d, a 1x1-conv head); with a 3x3/1 stem conv it is the
+pre-activation CIFAR net of He et al. 2016 under timm's names.
 
-BatchNorm statistics are those of a random batch at each BN's input, so the
-activations stay in range, and the classifier is scaled until the six
-largest logits of every image are at least MIN_GAP apart, so that the top-5
-order is well defined.  Everything is computed in float64 from float32
-weights; the files reproduce byte for byte.
+BatchNorm statistics are those of a random batch at each BN's input (Keras)
+or of random batches in train() mode (timm), so the activations stay in
+range, and the classifier is scaled until the six largest logits of every
+image are at least MIN_GAP apart, so that the top-5 order is well defined
+(asserted).  The references are computed in float64 from float32 weights;
+the small files reproduce byte for byte.  (The full-size cases gather their
+BN statistics in float32 for speed; they are a local cache, never committed.)
 
-    /usr/bin/python3 tests/gen_keras_reference.py
+    /usr/bin/python3 tests/gen_keras_reference.py [--full [--out DIR]]
 """
+import argparse
+import hashlib
 import json
+import math
 import os
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -57,9 +80,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "golden"))
 sys.path.insert(0, HERE)
 from make_golden import keras_order, snake                      # noqa: E402
-from gen_reference import write_file, write_safetensors         # noqa: E402
+from gen_reference import CIFAR_PRE, write_file, write_safetensors   # noqa: E402
 
 OUT = os.path.join(HERE, "fixtures", "keras")
+MODELS = os.path.join(os.path.dirname(HERE), "models")
 IMAGES = os.path.join(HERE, "images", "parity")
 PHOTOS = ["chelsea.jpg", "coffee.png"]   # a JPEG and a PNG, both shrunk
 MIN_GAP = 1e-3
@@ -95,7 +119,8 @@ class L:
 
     def __init__(self, k, name=None, **ignored):
         self.k = k
-        self.name = name if name is not None else k.auto_name(snake(self.cls))
+        keep = name is not None and k.keep_names
+        self.name = name if keep else k.auto_name(snake(self.cls))
         self.inputs, self.weights = [], {}
 
     def __call__(self, x):
@@ -150,8 +175,8 @@ class Conv2D(L):
             t, b = same_pads(x.shape[2], self.ks[0], self.st[0])
             l, r = same_pads(x.shape[3], self.ks[1], self.st[1])
             x = F.pad(x, (l, r, t, b))
-        w = torch.from_numpy(self.weights["kernel"]).double().permute(3, 2, 0, 1)   # HWIO -> OIHW
-        b = torch.from_numpy(self.weights["bias"]).double() if self.use_bias else None
+        w = torch.from_numpy(self.weights["kernel"]).to(x.dtype).permute(3, 2, 0, 1)  # HWIO->OIHW
+        b = torch.from_numpy(self.weights["bias"]).to(x.dtype) if self.use_bias else None
         return F.conv2d(x, w, b, stride=self.st)
 
     def init(self, rng):
@@ -171,7 +196,7 @@ class BatchNormalization(L):
         self.eps = epsilon
 
     def run(self, x):
-        w = {n: torch.from_numpy(v).double() for n, v in self.weights.items()}
+        w = {n: torch.from_numpy(v).to(x.dtype) for n, v in self.weights.items()}
         shape = (1, -1, 1, 1) if x.dim() == 4 else (1, -1)
         return ((x - w["moving_mean"].view(shape)) / torch.sqrt(w["moving_variance"].view(shape) +
                                                                self.eps)
@@ -184,8 +209,8 @@ class BatchNormalization(L):
         self.weights = {
             "gamma": rng.uniform(0.5, 1.5, c),
             "beta": rng.normal(0, 0.2, c),
-            "moving_mean": x.mean(dims).numpy() + rng.normal(0, 0.05, c),
-            "moving_variance": x.var(dims).numpy() * rng.uniform(0.8, 1.25, c) + 1e-3,
+            "moving_mean": x.mean(dims).double().numpy() + rng.normal(0, 0.05, c),
+            "moving_variance": x.var(dims).double().numpy() * rng.uniform(0.8, 1.25, c) + 1e-3,
         }
 
 
@@ -283,8 +308,8 @@ class Dense(L):
         return (self.units,)
 
     def run(self, x, logits=False):
-        y = x @ torch.from_numpy(self.weights["kernel"]).double() + \
-            torch.from_numpy(self.weights["bias"]).double()
+        y = x @ torch.from_numpy(self.weights["kernel"]).to(x.dtype) + \
+            torch.from_numpy(self.weights["bias"]).to(x.dtype)
         if logits or self.act is None:
             return y
         return torch.relu(y) if self.act == "relu" else torch.softmax(y, 1)
@@ -310,10 +335,11 @@ class InputLayer(L):
 
 class TKeras:
     """The `backend`, `layers`, `models` and `utils` a Keras model's code
-    calls, for one model."""
+    calls, for one model.  keep_names=False drops every name the code
+    gives, as a tutorial that never names its layers."""
 
-    def __init__(self):
-        self.graph, self.uids = [], {}
+    def __init__(self, keep_names=True):
+        self.graph, self.uids, self.keep_names = [], {}, keep_names
         self.backend = type("backend", (), {
             "image_data_format": staticmethod(lambda: "channels_last"),
             "is_keras_tensor": staticmethod(lambda x: isinstance(x, T))})
@@ -339,6 +365,7 @@ class TKeras:
 
     def input(self, shape=None, **ignored):
         layer = InputLayer(self, name="input_1")
+        layer.name = "input_1"                 # Keras's Input counts from 1, named or not
         layer.shape, layer.inputs, layer.srcs = tuple(shape), [], []
         self.graph.append(layer)
         return T(layer, layer.shape)
@@ -352,9 +379,10 @@ class TKeras:
                     utils=self.utils)
 
     def run(self, x, rng=None, upto=None):
-        """x: [N, 3, H, W] float64.  With rng, initialise the weights on the
-        way (BN statistics from this batch).  `upto` stops before that layer
-        and returns its input."""
+        """x: [N, 3, H, W], float64 (or float32 to gather BN statistics
+        faster); the layers compute in x's dtype.  With rng, initialise the
+        weights on the way (BN statistics from this batch).  `upto` stops
+        before that layer and returns its input."""
         vals = {}
         for layer in self.graph:
             if isinstance(layer, InputLayer):
@@ -377,13 +405,22 @@ class TKeras:
 # the networks
 
 
-def keras_applications(preact, stack_fn, h, w, classes):
+def keras_applications(preact, stack_fn, h, w, classes, keep_names=True):
     """Keras Applications' ResNet() with its own stem, blocks and top."""
     from keras_applications import resnet_common
-    k = TKeras()
+    k = TKeras(keep_names)
     resnet_common.ResNet(lambda x: stack_fn(resnet_common, x), preact, True,
                          "resnet_small", include_top=True, weights=None, input_shape=(h, w, 3),
                          classes=classes, **k.kwargs())
+    return k
+
+
+def keras_full(fn_name):
+    """Keras Applications' ResNet50 / ResNet50V2 as its own function builds
+    it: 224x224, 1000 classes."""
+    from keras_applications import resnet_common
+    k = TKeras()
+    getattr(resnet_common, fn_name)(weights=None, **k.kwargs())
     return k
 
 
@@ -401,6 +438,18 @@ def keras_v2_small():
         x = rc.stack2(x, 8, 2, name="conv3")
         return rc.stack2(x, 12, 2, stride1=1, name="conv4")
     return keras_applications(True, stacks, 40, 32, 7)
+
+
+def tutorial_resnet50_small():
+    """The conv1 + residual_stack tutorial: Keras Applications' v1 stem,
+    block1 and stack1 with no layer named (tf.keras's auto names) and
+    Model() unnamed; four stages as ResNet-50's, one or two narrow blocks."""
+    def stacks(rc, x):
+        x = rc.stack1(x, 4, 2, stride1=1, name="conv2")
+        x = rc.stack1(x, 8, 1, name="conv3")
+        x = rc.stack1(x, 12, 1, name="conv4")
+        return rc.stack1(x, 16, 1, name="conv5")
+    return keras_applications(False, stacks, 40, 48, 10, keep_names=False)
 
 
 def tutorial_resnet34_small():
@@ -440,9 +489,12 @@ def tutorial_resnet34_small():
     return k
 
 
-def keras_cifar_v2_small():
-    """examples/cifar10_resnet.py's resnet_v2 at depth 11 (one unit per
-    stage), 2 filters in, with the Dense(hidden)-BN-Dropout head."""
+def keras_cifar_v2_small(units=1, hidden=16):
+    """examples/cifar10_resnet.py's resnet_v2 at depth 9 * units + 2, 2
+    filters in, with the tutorial's BN-ReLU-AveragePooling2D(8)-Flatten-
+    Dense(hidden, relu)-BN-Dropout-Dense(softmax) head.  A stage's first unit
+    downsamples and projects (from its input); the first unit of all reuses
+    the stem's BN-ReLU; later units are BN-ReLU-led with identity shortcuts."""
     k = TKeras()
     Ly = k.layers
 
@@ -461,21 +513,27 @@ def keras_cifar_v2_small():
     inputs = Ly.Input((32, 32, 3))
     x = conv_layer(inputs, filters_in)
     for stage in range(3):
-        activation, bn, strides = "relu", True, 1
-        if stage == 0:
-            filters_out, activation, bn = filters_in * 4, None, False
-        else:
-            filters_out, strides = filters_in * 2, 2
-        y = conv_layer(x, filters_in, 1, strides, activation, bn, conv_first=False)
-        y = conv_layer(y, filters_in, conv_first=False)
-        y = conv_layer(y, filters_out, 1, conv_first=False)
-        x = conv_layer(x, filters_out, 1, strides, None, False)
-        x = Ly.add([x, y])
+        for unit in range(units):
+            activation, bn, strides = "relu", True, 1
+            if stage == 0:
+                filters_out = filters_in * 4
+                if unit == 0:
+                    activation, bn = None, False
+            else:
+                filters_out = filters_in * 2
+                if unit == 0:
+                    strides = 2
+            y = conv_layer(x, filters_in, 1, strides, activation, bn, conv_first=False)
+            y = conv_layer(y, filters_in, conv_first=False)
+            y = conv_layer(y, filters_out, 1, conv_first=False)
+            if unit == 0:
+                x = conv_layer(x, filters_out, 1, strides, None, False)
+            x = Ly.add([x, y])
         filters_in = filters_out
     x = Ly.Activation("relu")(Ly.BatchNormalization()(x))
     x = Ly.AveragePooling2D(pool_size=8)(x)
     x = Ly.Flatten()(x)
-    x = Ly.Dense(16, activation="relu")(x)
+    x = Ly.Dense(hidden, activation="relu")(x)
     x = Ly.BatchNormalization()(x)
     x = Ly.Dropout(0.5)(x)
     x = Ly.Dense(10, activation="softmax")(x)
@@ -540,11 +598,18 @@ class Head(nn.Module):
 
 
 class TimmResNetV2(nn.Module):
-    def __init__(self, layers, channels, stem_chs, classes):
+    """stem "imagenet": timm's 7x7/2 conv + 3x3/2 max pool; "cifar": He et
+    al. 2016's CIFAR stem, one 3x3/1 conv, under timm's name."""
+
+    def __init__(self, layers, channels, stem_chs, classes, stem="imagenet"):
         super().__init__()
         self.stem = nn.Sequential()
-        self.stem.add_module("conv", nn.Conv2d(3, stem_chs, 7, stride=2, padding=3, bias=False))
-        self.stem.add_module("pool", nn.MaxPool2d(3, stride=2, padding=1))
+        if stem == "imagenet":
+            self.stem.add_module("conv", nn.Conv2d(3, stem_chs, 7, stride=2, padding=3,
+                                                   bias=False))
+            self.stem.add_module("pool", nn.MaxPool2d(3, stride=2, padding=1))
+        else:
+            self.stem.add_module("conv", nn.Conv2d(3, stem_chs, 3, padding=1, bias=False))
         self.stages = nn.Sequential(*[
             Stage(stem_chs if i == 0 else channels[i - 1], channels[i], 1 if i == 0 else 2, d)
             for i, d in enumerate(layers)])
@@ -659,25 +724,38 @@ def fit_dense(feats, kernel, bias, rng, out_dim):
     raise AssertionError("no classifier draw gives top-6 logit gaps > %g" % MIN_GAP)
 
 
-def keras_case(name, k, spec, mode, seed):
+def keras_case(d, k, mode, seed, spec=None, stat_batch=8, stat_dtype=torch.float64):
+    """Weights for Keras model k, BN statistics from a random batch of
+    stat_batch inputs in the mode's range (gathered in stat_dtype), then the
+    references in float64; into directory d.  Returns a line about them."""
     rng = np.random.default_rng(seed)
-    h, w = spec["input"][0], spec["input"][1]
-    # weights, BN statistics from a random batch of inputs in the mode's range
-    batch = torch.from_numpy(rng.normal(0, 1 if mode != "caffe" else 60, (8, 3, h, w)))
-    k.run(batch, rng=rng)
+    h, w = k.graph[0].shape[:2]
+    if spec:
+        assert spec["input"][:2] == [h, w], (spec["input"], h, w)
+    batch = rng.normal(0, 1 if mode != "caffe" else 60, (stat_batch, 3, h, w))
+    k.run(torch.from_numpy(batch).to(stat_dtype), rng=rng)
     x = torch.stack([keras_input(os.path.join(IMAGES, p), h, w, mode) for p in PHOTOS])
     fc = k.output
     feats = k.run(x.double(), upto=fc)
     fc.weights["kernel"], fc.weights["bias"] = fit_dense(
         feats, fc.weights["kernel"].astype(np.float64), fc.weights["bias"].astype(np.float64),
         rng, fc.units)
-    probs = k.run(x.double())
-    assert top6_gap(fc.run(feats, logits=True)) > MIN_GAP
-    d = os.path.join(OUT, name)
+    logits = fc.run(feats, logits=True)
+    gap = top6_gap(logits)
+    assert gap > MIN_GAP, "%s: top-6 logit gap %.2e <= %g" % (d, gap, MIN_GAP)
+    probs = torch.softmax(logits, 1)
     os.makedirs(d, exist_ok=True)
-    write_file(os.path.join(d, "spec.json"), spec_text(spec))
+    if spec:
+        write_file(os.path.join(d, "spec.json"), spec_text(spec))
     keras_h5(os.path.join(d, "weights.h5"), k)
     write_expected(d, x, probs)
+    return summary_note(probs, gap)
+
+
+def summary_note(probs, gap):
+    top1 = probs.max(dim=1).values
+    return "top-1 probability %.2f..%.2f, smallest top-6 logit gap %.1e" % (
+        float(top1.min()), float(top1.max()), gap)
 
 
 def write_expected(d, x, probs):
@@ -687,12 +765,14 @@ def write_expected(d, x, probs):
                       {"format": "pt", "generator": "tests/gen_keras_reference.py"})
 
 
-def timm_case(name, spec, seed):
+def timm_case(d, make, pre, h, w, seed, spec=None, stat_batches=3, stat_batch=8,
+              stat_dtype=torch.float64):
+    """timm's ResNetV2 from make(), its BN statistics from stat_batches
+    random batches in train() mode (in stat_dtype), then the references in
+    float64 from the float32 weights; into directory d."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    widths = spec["widths"]
-    model = TimmResNetV2(spec["stages"], [4 * c for c in widths], spec["stem_width"],
-                         spec["classes"]).double()
+    model = make().to(stat_dtype)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.weight.data.uniform_(0.5, 1.5, generator=gen)
@@ -700,52 +780,78 @@ def timm_case(name, spec, seed):
             m.momentum = None
     model.train()
     with torch.no_grad():
-        for _ in range(3):
-            model(torch.randn(8, 3, spec["input"][0], spec["input"][1], generator=gen,
-                              dtype=torch.float64))
+        for _ in range(stat_batches):
+            model(torch.randn(stat_batch, 3, h, w, generator=gen,
+                              dtype=torch.float64).to(stat_dtype))
     for t in list(model.parameters()) + list(model.buffers()):
         if t.is_floating_point():
             t.data = t.data.float().double()
     model.eval()
-    h, w = spec["input"][0], spec["input"][1]
-    x = torch.stack([torch_input(os.path.join(IMAGES, p), spec["preprocess"], h, w)
-                     for p in PHOTOS])
+    x = torch.stack([torch_input(os.path.join(IMAGES, p), pre, h, w) for p in PHOTOS])
     with torch.no_grad():
         feats = model.features(x.double())
         rng = np.random.default_rng(seed)
         fc = model.head.fc
         kernel, bias = fit_dense(feats, fc.weight.data[:, :, 0, 0].T.numpy().copy(),
-                                 fc.bias.data.numpy().copy(), rng, spec["classes"])
+                                 fc.bias.data.numpy().copy(), rng, fc.out_channels)
         fc.weight.data = torch.from_numpy(kernel.T.copy()).double()[:, :, None, None]
         fc.bias.data = torch.from_numpy(bias).double()
-        probs = torch.softmax(model(x.double()), 1)
-    d = os.path.join(OUT, name)
+        logits = fc(feats[:, :, None, None]).flatten(1)      # the head on the pooled features
+    gap = top6_gap(logits)
+    assert gap > MIN_GAP, "%s: top-6 logit gap %.2e <= %g" % (d, gap, MIN_GAP)
+    probs = torch.softmax(logits, 1)
     os.makedirs(d, exist_ok=True)
-    write_file(os.path.join(d, "spec.json"), spec_text(spec))
+    if spec:
+        write_file(os.path.join(d, "spec.json"), spec_text(spec))
+    # float32 weights; num_batches_tracked stays I64, as in a timm checkpoint
     state = [(n, t.float() if t.is_floating_point() else t) for n, t in model.state_dict().items()]
+    assert any(t.dtype == torch.int64 for _, t in state)
     write_safetensors(os.path.join(d, "weights.safetensors"), state,
                       {"format": "pt", "generator": "tests/gen_keras_reference.py"})
     write_expected(d, x, probs)
+    return summary_note(probs, gap)
 
 
+def builtin_spec(builtin, replace=None, **changes):
+    """The built-in spec models/<builtin>.json with `changes` applied in place
+    (keys it lacks go at the end), and each key of `replace` swapped for the
+    keys it maps to: a small case that differs from the shipped spec only
+    where it says so."""
+    with open(os.path.join(MODELS, builtin + ".json")) as f:
+        base = json.load(f)
+    out = {}
+    for key, v in base.items():
+        if replace and key in replace:
+            out.update(replace[key])
+        else:
+            out[key] = changes.pop(key, v)
+    out.update(changes)
+    return out
+
+
+# timm's resnetv2_50 pretrained_cfg: crop_pct 0.95, so resize floor(224 / 0.95)
+# then crop 224; Inception's mean and std.  (timm resizes bicubically; resnet
+# resizes bilinearly, and so does this reference.)
+TIMM_PRE = {"resize": int(math.floor(224 / 0.95)), "mean": [0.5, 0.5, 0.5],
+            "std": [0.5, 0.5, 0.5]}
 STRETCH = {"fit": "stretch"}
 
 
-def main():
-    torch.set_num_threads(2)
-    keras_case("keras_v1_small", keras_v1_small(), {
+def small_cases():
+    keras_case(os.path.join(OUT, "keras_v1_small"), keras_v1_small(), "caffe", 41, {
         "name": "keras-v1-small", "version": 1, "block": "bottleneck", "stages": [2, 1, 1],
         "widths": [4, 8, 12], "stem_width": 64, "stride_at": "1x1", "bias": "all",
         "bn_eps": 1.001e-5, "padding": "same", "pool_padding": "zero",
         "weights_names": "keras", "classes": 7, "input": [40, 32, 3],
-        "preprocess": dict(mode="caffe", **STRETCH)}, "caffe", 41)
-    keras_case("keras_v2_small", keras_v2_small(), {
+        "preprocess": dict(mode="caffe", **STRETCH)})
+    keras_case(os.path.join(OUT, "keras_v2_small"), keras_v2_small(), "tf", 42, {
         "name": "keras-v2-small", "version": 2, "block": "bottleneck", "stages": [2, 2, 2],
         "widths": [4, 8, 12], "stem_width": 64, "stride_at": "last", "bias": "v2",
         "bn_eps": 1.001e-5, "padding": "explicit", "pool_padding": "zero", "shortcut": "conv",
         "shortcut_from": "preact", "weights_names": "keras", "classes": 7,
-        "input": [40, 32, 3], "preprocess": dict(mode="tf", **STRETCH)}, "tf", 42)
-    keras_case("tutorial_resnet34_small", tutorial_resnet34_small(), {
+        "input": [40, 32, 3], "preprocess": dict(mode="tf", **STRETCH)})
+    keras_case(os.path.join(OUT, "tutorial_resnet34_small"), tutorial_resnet34_small(), "torch",
+               43, {
         "name": "tutorial-resnet34-small", "model_name": "ResNet34", "version": 1,
         "block": "basic", "stages": [1, 1, 1], "widths": [6, 8, 12],
         "stem": [{"type": "zeropad", "pad": 3},
@@ -758,9 +864,8 @@ def main():
                  {"type": "dense", "units": 16, "activation": "relu"},
                  {"type": "dense", "activation": "softmax"}],
         "names": "auto", "weights_names": "keras", "classes": 10, "input": [32, 32, 3],
-        "preprocess": dict(mode="torch", mean=[0, 0, 0], std=[1, 1, 1], **STRETCH)},
-        "torch", 43)
-    keras_case("keras_cifar_v2_small", keras_cifar_v2_small(), {
+        "preprocess": dict(mode="torch", mean=[0, 0, 0], std=[1, 1, 1], **STRETCH)})
+    keras_case(os.path.join(OUT, "keras_cifar_v2_small"), keras_cifar_v2_small(), "torch", 44, {
         "name": "keras-cifar-v2-small", "version": 2, "block": "bottleneck", "stages": [1, 1, 1],
         "widths": [2, 8, 16], "out_widths": [8, 16, 32],
         "stem": [{"type": "conv", "filters": 2, "kernel": 3, "padding": "same"},
@@ -772,19 +877,103 @@ def main():
                  {"type": "dense", "units": 16, "activation": "relu"}, {"type": "bn"},
                  {"type": "dropout", "rate": 0.5}, {"type": "dense", "activation": "softmax"}],
         "names": "auto", "weights_names": "keras", "classes": 10, "input": [32, 32, 3],
-        "preprocess": dict(mode="torch", mean=[0, 0, 0], std=[1, 1, 1], **STRETCH)},
-        "torch", 44)
-    timm_case("timm_v2_small", {
+        "preprocess": dict(mode="torch", mean=[0, 0, 0], std=[1, 1, 1], **STRETCH)})
+    timm_spec = {
         "name": "timm-v2-small", "version": 2, "block": "bottleneck", "stages": [1, 2, 1],
         "widths": [4, 8, 12], "stem_width": 8, "stride_at": "3x3", "bias": "none",
         "bn_eps": 1e-5, "padding": "explicit", "pool_padding": "min", "shortcut": "conv",
         "shortcut_from": "preact", "weights_names": "timm", "classes": 7,
         "input": [40, 48, 3],
-        "preprocess": {"resize": 44, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}}, 45)
+        "preprocess": {"resize": 44, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}}
+    timm_case(os.path.join(OUT, "timm_v2_small"),
+              lambda: TimmResNetV2([1, 2, 1], [16, 32, 48], 8, 7), timm_spec["preprocess"],
+              40, 48, 45, timm_spec)
+
+    # The shipped specs, narrowed: each differs from models/<name>.json only
+    # in the keys given here.
+    keras_case(os.path.join(OUT, "tutorial_resnet50_small"), tutorial_resnet50_small(),
+               "caffe", 46, builtin_spec(
+                   "tutorial_resnet50", name="tutorial_resnet50_small",
+                   replace={"depth": {"block": "bottleneck", "stages": [2, 1, 1, 1],
+                                      "widths": [4, 8, 12, 16], "stem_width": 64}},
+                   classes=10, input=[40, 48, 3]))
+    with open(os.path.join(MODELS, "tutorial_resnetv2_cifar.json")) as f:
+        stem = json.load(f)["stem"]
+    stem[0]["filters"] = 2
+    keras_case(os.path.join(OUT, "tutorial_resnetv2_cifar_small"),
+               keras_cifar_v2_small(units=2, hidden=512), "torch", 47, builtin_spec(
+                   "tutorial_resnetv2_cifar", name="tutorial_resnetv2_cifar_small", depth=20,
+                   stem=stem, widths=[2, 8, 16], out_widths=[8, 16, 32]))
+    # He et al. 2016's CIFAR v2 net (depth 9n + 2, n = 2), timm's names
+    timm_case(os.path.join(OUT, "resnet164v2_cifar_small"),
+              lambda: TimmResNetV2([2, 2, 2], [16, 24, 32], 4, 10, stem="cifar"), CIFAR_PRE,
+              32, 32, 48, builtin_spec("resnet164v2_cifar", name="resnet164v2_cifar_small",
+                                       depth=20, widths=[4, 6, 8]))
     for case in sorted(os.listdir(OUT)):
         size = sum(os.path.getsize(os.path.join(OUT, case, f))
                    for f in os.listdir(os.path.join(OUT, case)))
         print("%s: %d bytes -> %s" % (case, size, os.path.join(OUT, case)))
+
+
+# The full-size cases: directory name = the built-in spec test_keras_parity.c
+# loads by name; (weight file, maker).  BN statistics in float32 from one
+# batch of 4 (Keras) or two (timm), references in float64, as gen_reference.py
+# does for its full-size nets.
+FULL = [
+    ("keras_resnet50", "weights.h5",
+     lambda d: keras_case(d, keras_full("ResNet50"), "caffe", 50, stat_batch=4,
+                          stat_dtype=torch.float32)),
+    ("keras_resnet50v2", "weights.h5",
+     lambda d: keras_case(d, keras_full("ResNet50V2"), "tf", 51, stat_batch=4,
+                          stat_dtype=torch.float32)),
+    ("timm_resnetv2_50", "weights.safetensors",          # timm's resnetv2_50
+     lambda d: timm_case(d, lambda: TimmResNetV2([3, 4, 6, 3], [256, 512, 1024, 2048], 64, 1000),
+                         TIMM_PRE, 224, 224, 52, stat_batches=2, stat_batch=4,
+                         stat_dtype=torch.float32)),
+]
+
+
+def generator_version():
+    """This script and the two it takes code from: a change to any remakes
+    the full-size cases."""
+    h = hashlib.sha256()
+    for f in (os.path.abspath(__file__), os.path.join(HERE, "gen_reference.py"),
+              os.path.join(HERE, "golden", "make_golden.py")):
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+def full_cases(out):
+    version = generator_version()
+    for name, weights, make in FULL:
+        d = os.path.join(out, "keras", name)
+        stamp = os.path.join(d, "generator.sha256")
+        have = all(os.path.exists(os.path.join(d, f)) for f in (weights, "expected.safetensors"))
+        if have and os.path.exists(stamp) and open(stamp).read().strip() == version:
+            print("%s: up to date in %s" % (name, d))
+            continue
+        if os.path.exists(stamp):
+            os.remove(stamp)
+        t0 = time.time()
+        note = make(d)
+        write_file(stamp, version + "\n")        # written last: a half-made case is remade
+        print("%s: %s, %.1f s -> %s" % (name, note, time.time() - t0, d))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--full", action="store_true",
+                    help="the full-size cases (the built-in keras_resnet50, keras_resnet50v2, "
+                         "timm_resnetv2_50) into OUT/keras/, instead of the small fixtures")
+    ap.add_argument("--out", default=os.path.join(HERE, "cache"),
+                    help="where --full writes (default tests/cache)")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    if args.full:
+        full_cases(args.out)
+    else:
+        small_cases()
 
 
 if __name__ == "__main__":

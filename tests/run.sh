@@ -12,6 +12,15 @@ if $PY -c 'import torch, torchvision' 2>/dev/null; then
     if ! $PY tests/gen_reference.py --out tests/cache --full >> "$log" 2>&1; then
         echo "FAIL tests/gen_reference.py did not complete (see $log)" | tee -a "$log"
     fi
+    # the built-in Keras and timm nets, into tests/cache/keras (reused when present)
+    if $PY -c 'import h5py, keras_applications' 2>/dev/null; then
+        if ! $PY tests/gen_keras_reference.py --full --out tests/cache >> "$log" 2>&1; then
+            echo "FAIL tests/gen_keras_reference.py did not complete (see $log)" | tee -a "$log"
+        fi
+    else
+        echo "note: python3-h5py or python3-keras-applications not installed;" \
+             "full-size Keras/timm parity checks skipped"
+    fi
 else
     echo "note: python3-torch not installed; full-size parity checks skipped (make deps installs it)"
 fi
