@@ -8,6 +8,8 @@
  * zero, which is what keeps a 3-channel stem cheap. */
 #include "conv.h"
 
+#include <string.h>
+
 #include "cpu.h"
 
 size_t conv_packed_floats(int out_c, int in_c, int k)
@@ -17,18 +19,19 @@ size_t conv_packed_floats(int out_c, int in_c, int k)
 
 void conv_pack(float *dst, const float *w, const double *scale, int out_c, int in_c, int k)
 {
-    const int icb_n = (in_c + BLK - 1) / BLK, ocb_n = (out_c + BLK - 1) / BLK;
-    for (int ocb = 0; ocb < ocb_n; ocb++)
-        for (int icb = 0; icb < icb_n; icb++)
-            for (int t = 0; t < k * k; t++)
-                for (int i = 0; i < BLK; i++)
-                    for (int o = 0; o < BLK; o++) {
-                        int oc = ocb * BLK + o, ic = icb * BLK + i;
-                        float v = 0;
-                        if (oc < out_c && ic < in_c)
-                            v = (float)(w[((size_t)oc * in_c + ic) * k * k + t] * scale[oc]);
-                        *dst++ = v;
-                    }
+    const int kk = k * k;
+    /* one output block's weights: [cb(in_c)][k][k][16 in][16 out] */
+    const size_t slab = (size_t)((in_c + BLK - 1) / BLK) * kk * BLK * BLK;
+    memset(dst, 0, conv_packed_floats(out_c, in_c, k) * sizeof(float));   /* the spare lanes */
+    /* Read the source in order; the writes stay within one slab (L2). */
+    for (int oc = 0; oc < out_c; oc++) {
+        float *d = dst + (size_t)(oc / BLK) * slab + oc % BLK;
+        const float *src = w + (size_t)oc * in_c * kk;
+        for (int ic = 0; ic < in_c; ic++)
+            for (int t = 0; t < kk; t++)
+                d[(((size_t)(ic / BLK) * kk + t) * BLK + ic % BLK) * BLK] =
+                    (float)(src[(size_t)ic * kk + t] * scale[oc]);
+    }
 }
 
 /* Input channels used in block icb: 16, or fewer in the last block. */

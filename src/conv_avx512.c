@@ -1,6 +1,6 @@
 /* conv_avx512.c -- the blocked convolution and max pool (conv_simd.inc) on
  * AVX-512: one zmm per channel block, tiles of up to 4 blocks x 7 pixels or
- * 2 blocks x 14 pixels (28 accumulators of the 32 registers).
+ * 3 blocks x 8 pixels (28 or 24 accumulators of the 32 registers).
  * Built with -mavx512f...; only called when cpu.c found the CPU has it. */
 #include "conv.h"
 #include "ops.h"
