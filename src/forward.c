@@ -68,6 +68,7 @@ struct fwd {
     float *probs;            /* [batch][classes] */
     const float *input;      /* the caller's planar input during fwd_run */
     double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
+    int release_weights;     /* hand each layer's unpacked weights back once packed */
 };
 
 /* The value's layout without its buffer (p = NULL). */
@@ -326,6 +327,8 @@ static int fold_weights(struct fwd *f, struct err *e)
                 o->b[oc] = (float)shift;
             }
             conv_pack(o->w, l->w, scale, l->out_c, l->in_c, l->k);
+            if (f->release_weights)
+                net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
         } else if (o->kind == OP_AFFINE) {
             o->w = p, p += lanes;
             o->b = p, p += lanes;
@@ -384,7 +387,21 @@ static int plan_buffers(struct fwd *f, struct err *e)
     return 0;
 }
 
+static int create(struct fwd **out, const struct net *n, int batch, int release,
+                  struct err *e);
+
 int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
+{
+    return create(out, n, batch, 0, e);
+}
+
+int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
+{
+    return create(out, n, batch, 1, e);
+}
+
+static int create(struct fwd **out, const struct net *n, int batch, int release,
+                  struct err *e)
 {
     *out = NULL;
     if (batch < 1)
@@ -399,6 +416,7 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
         return err_set(e, "forward: out of memory");
     }
     f->batch = batch;
+    f->release_weights = release;
     f->classes = last->out_c;
     f->op = calloc((size_t)n->n_layers, sizeof *f->op);
     f->val = calloc((size_t)n->n_layers + 1, sizeof *f->val);

@@ -13,6 +13,12 @@ struct fwd;
 
 int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e);
 
+/* The same, for a process that needs the net's weights only once: each
+ * layer's unpacked weights are handed back to the kernel as soon as they are
+ * packed, so the weights never sit in memory twice.  The net's conv weights
+ * read as zeros afterwards. */
+int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e);
+
 /* in: [batch][in_c][in_h][in_w]; returns probabilities [batch][classes],
  * owned by f and valid until the next run. */
 const float *fwd_run(struct fwd *f, const float *in);

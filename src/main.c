@@ -425,7 +425,7 @@ static int cmd_classify(int argc, char **argv)
         net_free(&net);
         return EXIT_USAGE;
     }
-    if (fwd_create(&fwd, &net, po.batch, &e) ||
+    if (fwd_create_releasing(&fwd, &net, po.batch, &e) ||
         pipe_open(&pipe, argv + optind, argc - optind, &net.arch, &po, &e)) {
         fail(e.msg);
         goto out;
@@ -609,7 +609,7 @@ static int cmd_bench(int argc, char **argv)
         return EXIT_USAGE;
     struct fwd *f;
     struct err e;
-    if (fwd_create(&f, &n, batch, &e)) {
+    if (fwd_create_releasing(&f, &n, batch, &e)) {
         fail(e.msg);
         net_free(&n);
         return EXIT_USAGE;

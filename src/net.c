@@ -11,9 +11,12 @@
  * records its tensor prefix in the spec's weight-name scheme. */
 #include "net.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Keras's class name and tf.keras's auto-name stem (its snake case). */
 static const struct {
@@ -703,10 +706,17 @@ int net_alloc_weights(struct net *n, struct err *e)
         if (l->kind == LAYER_BN)
             total += 2 * (size_t)l->out_c;
     }
-    free(n->store);
-    n->store = calloc(total ? total : 1, sizeof(float));
-    if (!n->store)
+    /* Mapped, not malloc'd, so net_release can hand pages back whatever
+     * the allocator would have done with a block this size. */
+    if (n->store)
+        munmap(n->store, n->store_bytes);
+    n->store_bytes = (total ? total : 1) * sizeof(float);
+    n->store = mmap(NULL, n->store_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0);
+    if (n->store == MAP_FAILED) {
+        n->store = NULL;
         return err_set(e, "net: out of memory for %zu weights", total);
+    }
     float *p = n->store;
     for (int i = 0; i < n->n_layers; i++) {
         struct layer *l = &n->layer[i];
@@ -721,10 +731,23 @@ int net_alloc_weights(struct net *n, struct err *e)
     return 0;
 }
 
+void net_release(const void *p, size_t bytes)
+{
+    /* A peak of the weights in two forms at once (file and floats, floats
+     * and packed) would cost a resnet50 another 100 MB: drop each tensor's
+     * pages as soon as they are consumed. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (p && hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 void net_free(struct net *n)
 {
     free(n->layer);
-    free(n->store);
+    if (n->store)
+        munmap(n->store, n->store_bytes);
     n->layer = NULL;
     n->store = NULL;
     n->n_layers = 0;

@@ -66,7 +66,8 @@ struct net {
     int n_layers;
     long params, frozen;    /* totals */
     double macs;
-    float *store;           /* one allocation behind every layer's weights */
+    float *store;           /* one mapping behind every layer's weights */
+    size_t store_bytes;
 };
 
 /* Unroll the architecture into layers with shapes and counts; no weights.
@@ -90,6 +91,11 @@ int net_alloc_weights(struct net *n, struct err *e);
 /* Number of floats a layer's w / b arrays hold. */
 long net_weight_count(const struct layer *l);
 long net_bias_count(const struct layer *l);
+
+/* Give back the memory of weights already consumed (packed by the forward
+ * pass): the pages wholly inside [p, p + bytes) read as zeros afterwards.
+ * Works for any address range; a mapped file's pages are dropped too. */
+void net_release(const void *p, size_t bytes);
 
 void net_free(struct net *n);
 

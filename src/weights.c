@@ -275,7 +275,9 @@ static int fill(struct net *n, const struct index *ix, struct err *e)
                 return err_set(e, "weights: layer %s: the net holds %ld floats for %s, "
                                "the tensor has %ld", l->name, ex[j].dst ? ex[j].room : 0,
                                ex[j].name, ex[j].count);
-            convert(index_find(ix, ex[j].name), ex[j].dst, ex[j].count);
+            const struct st_tensor *t = index_find(ix, ex[j].name);
+            convert(t, ex[j].dst, ex[j].count);
+            net_release(t->data, t->nbytes);   /* the mapped file's copy is done with */
         }
     }
     return 0;

@@ -119,6 +119,21 @@ cp $FIX/weights.safetensors "$T/home/basic-small.safetensors"
 RESNET_HOME="$T/home" $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
 check "default weights found in \$RESNET_HOME/NAME.safetensors" [ $? -eq 0 ] && [ -s "$T/out" ]
 
+# --- memory: the weights are never held twice ---
+W50=tests/cache/resnet50/weights.safetensors
+if [ -f "$W50" ] && [ -x /usr/bin/python3 ]; then
+    check "classify resnet50: peak resident memory <= the weight file + 64 MiB" /usr/bin/python3 -c "
+import os, resource, subprocess, sys
+subprocess.run(['$R', 'classify', '-w', '$W50', '$IMG/chelsea.jpg'], stdout=subprocess.DEVNULL, check=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+limit = os.path.getsize('$W50') + (64 << 20)
+print(peak, limit, file=sys.stderr)
+sys.exit(peak > limit)
+"
+else
+    echo "# note: tests/cache/resnet50 not generated; the resnet50 memory check is skipped"
+fi
+
 # --- summary ---
 $R summary --depth 50 >"$T/sum"
 check "summary --depth 50: torchvision's 25,557,032 trainable parameters" \
