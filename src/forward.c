@@ -14,6 +14,7 @@
 #include "forward.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -299,11 +300,13 @@ static int fold_weights(struct fwd *f, struct err *e)
         max_c = l->out_c > max_c ? l->out_c : max_c;
     }
     f->params = aligned_alloc(ALIGN, round_up((total ? total : 1) * sizeof(float), ALIGN));
-    double *scale = malloc((size_t)max_c * sizeof *scale);
+    double *scale = malloc((size_t)max_c * omp_get_max_threads() * sizeof *scale);
     if (!f->params || !scale) {
         free(scale);
         return err_set(e, "forward: out of memory for %zu folded weights", total);
     }
+    /* Lay the ops' weights out in order, then fold and pack them on every
+     * thread: packing is most of a process's start-up. */
     float *p = f->params;
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
@@ -312,6 +315,21 @@ static int fold_weights(struct fwd *f, struct err *e)
         if (o->kind == OP_CONV) {
             o->w = p, p += round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN);
             o->b = p, p += lanes;
+        } else if (o->kind == OP_AFFINE) {
+            o->w = p, p += lanes;
+            o->b = p, p += lanes;
+        } else if (o->kind == OP_DENSE) {
+            o->w = p, p += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN);
+            o->b = p, p += lanes;
+        }
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < f->n_ops; i++) {
+        struct op *o = &f->op[i];
+        const struct layer *l = o->l;
+        const size_t lanes = round_up((size_t)l->out_c, BLK);
+        double *sc_of = scale + (size_t)omp_get_thread_num() * max_c;   /* [out_c] */
+        if (o->kind == OP_CONV) {
             const struct layer *bn = o->bn;
             for (size_t oc = 0; oc < lanes; oc++) {
                 if (oc >= (size_t)l->out_c) {
@@ -323,23 +341,19 @@ static int fold_weights(struct fwd *f, struct err *e)
                     sc = bn->w[oc] / sqrt((double)bn->var[oc] + bn->eps);
                     shift = (shift - bn->mean[oc]) * sc + bn->b[oc];
                 }
-                scale[oc] = sc;
+                sc_of[oc] = sc;
                 o->b[oc] = (float)shift;
             }
-            conv_pack(o->w, l->w, scale, l->out_c, l->in_c, l->k);
+            conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
             if (f->release_weights)
                 net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
         } else if (o->kind == OP_AFFINE) {
-            o->w = p, p += lanes;
-            o->b = p, p += lanes;
             for (size_t c = 0; c < lanes; c++) {
                 double sc = c < (size_t)l->out_c ? l->w[c] / sqrt((double)l->var[c] + l->eps) : 0;
                 o->w[c] = (float)sc;
                 o->b[c] = c < (size_t)l->out_c ? (float)(l->b[c] - l->mean[c] * sc) : 0.0f;
             }
         } else if (o->kind == OP_DENSE) {
-            o->w = p, p += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN);
-            o->b = p, p += lanes;
             ops_dense_pack(o->w, l->w, l->out_c, l->in_c);
             for (size_t c = 0; c < lanes; c++)
                 o->b[c] = l->b && c < (size_t)l->out_c ? l->b[c] : 0.0f;
