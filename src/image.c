@@ -377,6 +377,36 @@ static void png_quiet(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
+/* The chunk CRC of PNG (ISO 3309, as zlib's crc32). */
+static uint32_t png_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* The orientation in the first eXIf chunk before IDAT (the PNG spec puts it
+ * there), found by walking the chunks in memory: libpng would allocate the
+ * length a chunk claims before finding out that the file is shorter.  A
+ * chunk with a bad CRC is ignored, as libpng ignores it. */
+static int png_orientation(const unsigned char *d, size_t n)
+{
+    for (size_t at = 8; n - at >= 12;) {   /* length, type, data, CRC */
+        size_t len = tiff_u32(d + at, 0);
+        const unsigned char *type = d + at + 4;
+        if (len > n - at - 12 || !memcmp(type, "IDAT", 4))
+            return 1;
+        if (!memcmp(type, "eXIf", 4))
+            return png_crc(type, 4 + len) == tiff_u32(type + 4 + len, 0) ? exif_orientation(type + 4, len) : 1;
+        at += 12 + len;
+    }
+    return 1;
+}
+
 static int decode_png(const unsigned char *data, size_t size, const char *name,
                       struct image *im, struct err *e)
 {
@@ -399,6 +429,13 @@ static int decode_png(const unsigned char *data, size_t size, const char *name,
         return err_set(e, "%s: PNG error: %s", name, src.msg);
     }
     png_set_read_fn(png, &src, png_read_mem);
+    /* Chunks that cannot change 8-bit RGB as decoded here (no gamma, colour
+     * management, background or shift is applied) are skipped unread, so a
+     * photo's megabyte of text or ICC profile costs no allocation; eXIf is
+     * read by png_orientation, tRNS is still handled. */
+    static const png_byte unused_chunks[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0"
+                                            "pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, sizeof unused_chunks / 5);
     png_read_info(png, info);
 
     png_uint_32 w32, h32;
@@ -409,14 +446,7 @@ static int decode_png(const unsigned char *data, size_t size, const char *name,
         return -1;
     }
     int w = (int)w32, h = (int)h32;
-    /* Only an eXIf chunk before IDAT is seen; the PNG spec puts it there. */
-    int orientation = 1;
-#ifdef PNG_eXIf_SUPPORTED
-    png_uint_32 exif_len = 0;
-    png_bytep exif = NULL;
-    if (png_get_eXIf_1(png, info, &exif_len, &exif) && exif)
-        orientation = exif_orientation(exif, exif_len);
-#endif
+    int orientation = png_orientation(data, size);
 
     /* Everything to 8-bit RGB.  16-bit samples keep their high byte
      * (strip_16, not the rounding scale_16) because Pillow does the same for

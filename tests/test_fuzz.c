@@ -12,6 +12,7 @@
 #include "fuzz/fuzz_spec.c"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -68,6 +69,40 @@ static int replay(const char *kind, const char *name, void (*harness)(const uint
     return files;
 }
 
+/* The limits that keep a forged input from exhausting memory or time, for
+ * inputs the harnesses cannot make: a spec file too large to be one, and
+ * endless files. */
+static void test_limits(void)
+{
+    struct arch a;
+    struct err e = {{0}};
+    int rc = spec_load("/dev/zero", &a, &e);
+    CHECK(rc == -1 && strstr(e.msg, "/dev/zero"), "spec /dev/zero refused without reading on: %s", e.msg);
+
+    char path[] = "/tmp/resnet_test_fuzz_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f) {
+        fputs("{\"depth\": 18", f);
+        for (int i = 0; i < (2 << 20) / 64; i++)
+            fputs("                                                                ", f);
+        fputs("}", f);
+        fclose(f);
+    }
+    rc = spec_load(path, &a, &e);
+    CHECK(rc == -1 && strstr(e.msg, "1 MiB"), "a 2 MiB spec file is refused: %s", e.msg);
+    unlink(path);
+
+    struct st_file st;
+    rc = st_open("/dev/zero", &st, &e);
+    CHECK(rc == -1 && strstr(e.msg, "/dev/zero"), "weights /dev/zero refused: %s", e.msg);
+
+    struct image im;
+    rc = img_load("/dev/zero", &im, &e);
+    CHECK(rc == -1 && strstr(e.msg, "not a JPEG or PNG"), "image /dev/zero refused after its first bytes: %s",
+          e.msg);
+}
+
 int main(void)
 {
     static const struct {
@@ -91,5 +126,6 @@ int main(void)
     CHECK(rc == 0, "the safetensors seed net_f32 loads onto the harness's net%s%s", rc ? ": " : "",
           rc ? e.msg : "");
     net_free(&n);
+    test_limits();
     return CHECK_DONE();
 }

@@ -474,6 +474,32 @@ static void test_exif(void)
     fclose(f);
 }
 
+/* An eXIf chunk whose CRC fails is ignored, as libpng ignores it: the
+ * picture comes out as stored. */
+static void test_exif_bad_crc(void)
+{
+    size_t size = 0, exp_size = 0;
+    unsigned char *png = read_all(DIR "exif/o6.png", &size);
+    unsigned char *exp = read_all(DIR "exif/bad_exif_png.rgb", &exp_size);
+    unsigned char *chunk = NULL;
+    for (size_t i = 8; png && i + 8 <= size && !chunk; i++)
+        if (!memcmp(png + i, "eXIf", 4))
+            chunk = png + i;
+    struct image im = {0, 0, NULL};
+    struct err e = {{0}};
+    int rc = -1;
+    if (chunk && exp) {
+        size_t len = (size_t)chunk[-4] << 24 | (size_t)chunk[-3] << 16 | (size_t)chunk[-2] << 8 | chunk[-1];
+        chunk[4 + len] ^= 0x01;   /* the first byte of its CRC */
+        rc = img_decode(png, size, "badcrc.png", &im, &e);
+    }
+    CHECK(rc == 0 && im.w == 22 && im.h == 36 && exp_size == (size_t)22 * 36 * 3 && !memcmp(im.rgb, exp, exp_size),
+          "eXIf with a bad CRC is ignored: %dx%d as stored%s", im.w, im.h, e.msg);
+    img_free(&im);
+    free(png);
+    free(exp);
+}
+
 /* img_load_for never scales a PNG, and 0 means a full decode. */
 static void test_scaled_png(void)
 {
@@ -500,6 +526,61 @@ static void test_min_short(void)
     CHECK(img_min_short(&p, 224, 224) == 0, "crop without resize: full size");
     p.fit = PRE_FIT_STRETCH;
     CHECK(img_min_short(&p, 224, 300) == 300, "stretch to 300x224: a shorter side of 300");
+}
+
+/* The PNG chunk CRC (ISO 3309), for chunks the tests splice in. */
+static uint32_t png_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* A photo's metadata (here 3 MB of iTXt, then an ICC profile) is skipped,
+ * not read into memory, and does not change the pixels. */
+static void test_png_metadata(void)
+{
+    size_t size = 0;
+    unsigned char *png = read_all(DIR "png_rgb8.png", &size);
+    struct image plain, big;
+    struct err e = {{0}};
+    int rc = png ? img_decode(png, size, "plain.png", &plain, &e) : -1;
+    size_t meta = 3u << 20, n = size + 2 * (12 + meta);
+    unsigned char *out = png ? malloc(n) : NULL;
+    if (rc == 0 && out) {
+        size_t at = 8 + 25;   /* after the signature and IHDR */
+        memcpy(out, png, at);
+        unsigned char *p = out + at;
+        static const char *const kinds[2] = {"iTXt", "iCCP"};
+        for (int k = 0; k < 2; k++) {
+            p[0] = (unsigned char)(meta >> 24), p[1] = (unsigned char)(meta >> 16);
+            p[2] = (unsigned char)(meta >> 8), p[3] = (unsigned char)meta;
+            memcpy(p + 4, kinds[k], 4);
+            memset(p + 8, 'x', meta);
+            uint32_t crc = png_crc(p + 4, 4 + meta);
+            unsigned char *c = p + 8 + meta;
+            c[0] = (unsigned char)(crc >> 24), c[1] = (unsigned char)(crc >> 16);
+            c[2] = (unsigned char)(crc >> 8), c[3] = (unsigned char)crc;
+            p += 12 + meta;
+        }
+        memcpy(p, png + at, size - at);
+        double t0 = now_ms();
+        rc = img_decode(out, n, "metadata.png", &big, &e);
+        double ms = now_ms() - t0;
+        CHECK(rc == 0 && big.w == plain.w && big.h == plain.h &&
+              !memcmp(big.rgb, plain.rgb, (size_t)plain.w * plain.h * 3),
+              "PNG with 3 MB of iTXt and a 3 MB iCCP decodes to the same pixels, %.1f ms%s", ms, e.msg);
+        img_free(&big);
+        img_free(&plain);
+    } else {
+        CHECK(0, "PNG metadata case could not be built%s", e.msg);
+    }
+    free(out);
+    free(png);
 }
 
 /* ---- limits ------------------------------------------------------------------- */
@@ -666,8 +747,10 @@ int main(void)
     test_keras_stretch();
     test_keras_modes();
     test_exif();
+    test_exif_bad_crc();
     test_scaled_png();
     test_min_short();
+    test_png_metadata();
     test_max_pixels();
     test_scan_limit();
     return CHECK_DONE();

@@ -9,26 +9,10 @@
 # be reported on stderr and in the JSON output; the exit status is then 1.
 # Once classify takes directories, the folder itself is classified too.
 cd "$(dirname "$0")/.." || exit 2
-R=./resnet
+. tests/lib.sh
 FIX=tests/fixtures/basic_small
 M="-m $FIX/spec.json -w $FIX/weights.safetensors"
 DIR=tests/images/mixed
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
 
 # The word the error of each bad file must contain.
 reason() {
@@ -139,5 +123,4 @@ else
     echo "# note: classify does not take directories yet; the folder tests are skipped"
 fi
 
-echo "# tests/test_pipeline.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish tests/test_pipeline.sh

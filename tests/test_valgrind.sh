@@ -8,38 +8,16 @@
 # and memory errors fail.  An ASan build (make SANITIZE=1) cannot run under
 # valgrind, and is skipped: ASan checks the same things there.
 cd "$(dirname "$0")/.." || exit 2
-R=./resnet
+. tests/lib.sh
 FIX=tests/fixtures/basic_small
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-pass=0
-fail=0
-check() {  # check "what" command...: PASS when the command succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "PASS $what"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $what"
-        fail=$((fail + 1))
-    fi
-}
-
-done_line() {
-    echo "# tests/test_valgrind.sh: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-    exit
-}
 
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "# note: valgrind is not installed (make deps installs it); memcheck skipped"
-    done_line
+    finish tests/test_valgrind.sh
 fi
 if grep -q __asan_init "$R" 2>/dev/null; then
     echo "# note: ./resnet is an ASan build (SANITIZE=1); memcheck skipped, ASan covers it"
-    done_line
+    finish tests/test_valgrind.sh
 fi
 
 # A scaled JPEG with EXIF orientation, a 16-bit PNG, a CMYK JPEG, and a
@@ -60,4 +38,4 @@ check "the 2 bad images were reported under memcheck" [ "$(grep -c '"error":' "$
 if [ $fail -ne 0 ]; then
     sed 's/^/# /' "$T/vg" | grep -v '^# ==[0-9]*== *$' | head -60
 fi
-done_line
+finish tests/test_valgrind.sh

@@ -54,13 +54,4 @@ static inline int fuzz_one_line(const char *msg, const char *name)
     return msg[0] && !strchr(msg, '\n') && (!name || strstr(msg, name));
 }
 
-/* The same, less the one line: spec.c and safetensors.c quote keys and
- * dtypes as the file wrote them, and JSON lets a raw newline into those, so
- * their reports can span lines (reported; their harnesses move to
- * fuzz_one_line once the quoting escapes control characters). */
-static inline int fuzz_reported(const char *msg, const char *name)
-{
-    return msg[0] && (!name || strstr(msg, name));
-}
-
 #endif

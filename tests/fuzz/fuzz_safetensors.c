@@ -42,7 +42,7 @@ static void fuzz_safetensors(const uint8_t *data, size_t size)
     struct err e = {{0}};
     int rc = st_open(path, &f, &e);
     if (rc != 0) {
-        FUZZ_PROMISE(rc == -1 && fuzz_reported(e.msg, path) && f.map == NULL && f.tensor == NULL,
+        FUZZ_PROMISE(rc == -1 && fuzz_one_line(e.msg, path) && f.map == NULL && f.tensor == NULL,
                      "st_open: %d \"%s\"", rc, e.msg);
         return;
     }
@@ -80,7 +80,7 @@ static void fuzz_safetensors(const uint8_t *data, size_t size)
                 sum += l->b[k] != 0.0f;
         }
     } else {
-        FUZZ_PROMISE(rc == -1 && fuzz_reported(e.msg, NULL), "weights_load: %d \"%s\"", rc, e.msg);
+        FUZZ_PROMISE(rc == -1 && fuzz_one_line(e.msg, NULL), "weights_load: %d \"%s\"", rc, e.msg);
     }
     net_free(&n);
 }
