@@ -90,6 +90,13 @@ $R classify $M -f tsv -b 3 -r "$T/dir" $IMG >"$T/b3"
 check "-b 3 prints the same results, in the same order, as -b 1" cmp -s "$T/b1" "$T/b3"
 $R classify $M -f tsv -b 3 -r "$T/dir" 2>"$T/err" >/dev/null
 check "no progress line when stderr is not a terminal" [ ! -s "$T/err" ]
+if command -v script >/dev/null 2>&1; then
+    script -qec "$R classify $M -f tsv -b 3 -r '$T/dir' $IMG" /dev/null >"$T/tty.out" 2>&1
+    check "on a terminal: a progress line with images, images/s and ETA" \
+        sh -c "grep -q '/8 images, [0-9.]* images/s, ETA [0-9]*:[0-9][0-9]' '$T/tty.out'"
+    script -qec "$R classify $M -q -f tsv -b 3 -r '$T/dir' $IMG" /dev/null >"$T/tty.out" 2>&1
+    check "on a terminal with -q: no progress line" sh -c "! grep -q 'images/s' '$T/tty.out'"
+fi
 $R classify $M -f tsv -r "$T/dir" $IMG 2>"$T/err" | head -1 >/dev/null
 check "a closed stdout (| head -1) ends the run quietly" [ ! -s "$T/err" ]
 check "-b 0 exits 2" status_is 2 $R classify $M -b 0 $IMG/rocket.jpg
