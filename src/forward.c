@@ -17,6 +17,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "blk.h"
@@ -66,6 +67,7 @@ struct fwd {
     int n_bufs;
     size_t buf_floats;
     float *params;           /* packed conv and dense weights, biases, affine scale/shift */
+    size_t params_bytes;
     float *probs;            /* [batch][classes] */
     const float *input;      /* the caller's planar input during fwd_run */
     double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
@@ -299,7 +301,15 @@ static int fold_weights(struct fwd *f, struct err *e)
             total += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN) + lanes;
         max_c = l->out_c > max_c ? l->out_c : max_c;
     }
-    f->params = aligned_alloc(ALIGN, round_up((total ? total : 1) * sizeof(float), ALIGN));
+    /* A mapping of its own, in 2 MB pages where the kernel allows: packing
+     * 100 MB through 4 KB page faults costs a classify process ~10% more. */
+    f->params_bytes = round_up((total ? total : 1) * sizeof(float), ALIGN);
+    f->params = mmap(NULL, f->params_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (f->params == MAP_FAILED)
+        f->params = NULL;
+    else
+        madvise(f->params, f->params_bytes, MADV_HUGEPAGE);
     double *scale = malloc((size_t)max_c * omp_get_max_threads() * sizeof *scale);
     if (!f->params || !scale) {
         free(scale);
@@ -561,7 +571,8 @@ void fwd_free(struct fwd *f)
     for (int k = 0; f->buf && k < f->n_bufs; k++)
         free(f->buf[k]);
     free(f->buf);
-    free(f->params);
+    if (f->params)
+        munmap(f->params, f->params_bytes);
     free(f->op);
     free(f->val);
     free(f->probs);

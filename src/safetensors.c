@@ -264,7 +264,9 @@ int st_open(const char *path, struct st_file *f, struct err *e)
     }
     f->size = (size_t)sb.st_size;
     /* MAP_PRIVATE + PROT_READ: nothing we do can reach the file. */
-    void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Populated at once: every byte is read, and one call maps the page
+     * cache faster than 25,000 faults would. */
+    void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     int map_errno = errno;
     close(fd);
     if (m == MAP_FAILED) {
