@@ -60,7 +60,7 @@ $(B)/builtin_specs.c: models/*.json src/embed_specs.sh | $(B)
 $(B)/builtin_specs.o: $(B)/builtin_specs.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/test_%: tests/test_%.c tests/check.h $(B)/libresnet.a
+$(B)/test_%: tests/test_%.c tests/check.h tests/testutil.h $(B)/libresnet.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libresnet.a $(LDLIBS)
 
 $(B):

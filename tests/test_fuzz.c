@@ -15,27 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            unsigned char *bigger = realloc(buf, cap *= 2);
-            if (!bigger)
-                free(buf);
-            buf = bigger;
-        }
-    }
-    fclose(f);
-    *size = n;
-    return buf;
-}
+#include "testutil.h"
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -53,7 +33,7 @@ static int replay(const char *kind, const char *name, void (*harness)(const uint
         if (list[i]->d_name[0] != '.') {
             snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
             size_t size = 0;
-            unsigned char *data = read_file(path, &size);
+            unsigned char *data = read_all(path, &size);
             if (data) {
                 fuzz_broken = 0;
                 harness(data, size);

@@ -7,6 +7,7 @@
  * the layer or weight at fault).  Every good file is also cut short at many
  * lengths and must always be refused, naming the file, never crash. */
 #include "check.h"
+#include "testutil.h"
 #include "h5.h"
 
 #include <stdint.h>
@@ -143,24 +144,6 @@ static void check_bad(const char *file, const char *want1, const char *want2)
           f.n_layers == 0, "%s refused naming \"%s\"%s%s: %s", file, want1,
           want2 ? " and " : "", want2 ? want2 : "", e.msg);
     h5_free(&f);
-}
-
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    *size = buf ? (size_t)n : 0;
-    return buf;
 }
 
 /* A good file cut at every 61st length: never read, never a crash. */

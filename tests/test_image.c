@@ -14,31 +14,10 @@
 #include <jpeglib.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "image.h"
 
 #define DIR "tests/images/"
-
-/* The whole file, or NULL; *size gets its length. */
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            unsigned char *bigger = realloc(buf, cap *= 2);
-            if (!bigger)
-                free(buf);
-            buf = bigger;
-        }
-    }
-    fclose(f);
-    *size = n;
-    return buf;
-}
 
 /* Manifest lines, skipping comments; returns NULL at the end. */
 static char *next_line(FILE *f, char *line, int len)

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "err.h"
 #include "forward.h"
 #include "image.h"
@@ -64,32 +65,6 @@ static float *read_f32(const struct st_file *f, const char *name, long count)
     if (v)
         memcpy(v, t->data, t->nbytes);
     return v;
-}
-
-static float max_abs_diff(const float *a, const float *b, long n)
-{
-    float m = 0;
-    for (long i = 0; i < n; i++) {
-        float d = fabsf(a[i] - b[i]);
-        if (!(d <= m))
-            m = d;
-    }
-    return m;
-}
-
-static void top_k(const float *p, int n, int k, int *idx)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int i = 0; i < n; i++) {
-            int taken = 0;
-            for (int t = 0; t < j; t++)
-                taken |= idx[t] == i;
-            if (!taken && (best < 0 || p[i] > p[best]))
-                best = i;
-        }
-        idx[j] = best;
-    }
 }
 
 /* One case directory; `spec` is a spec file or a built-in spec's name. */

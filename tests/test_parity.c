@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "cpu.h"
 #include "err.h"
 #include "forward.h"
@@ -111,33 +112,6 @@ static float *read_f32(const struct st_file *f, const char *name, long count, co
         memcpy(v, t->data, t->nbytes);
     *why = v ? "" : "out of memory";
     return v;
-}
-
-static float max_abs_diff(const float *a, const float *b, long n)
-{
-    float m = 0;
-    for (long i = 0; i < n; i++) {
-        float d = fabsf(a[i] - b[i]);
-        if (!(d <= m))        /* NaN sticks */
-            m = d;
-    }
-    return m;
-}
-
-/* idx[0..k) = indices of the k largest of p[0..n), largest first. */
-static void top_k(const float *p, int n, int k, int *idx)
-{
-    for (int j = 0; j < k; j++) {
-        int best = -1;
-        for (int i = 0; i < n; i++) {
-            int taken = 0;
-            for (int t = 0; t < j; t++)
-                taken |= idx[t] == i;
-            if (!taken && (best < 0 || p[i] > p[best]))
-                best = i;
-        }
-        idx[j] = best;
-    }
 }
 
 static void format_top(const int *idx, int k, char *buf, size_t len)
