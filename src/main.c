@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -321,13 +320,6 @@ struct progress {
     int drawn;          /* a progress line is on screen */
 };
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void progress_clear(struct progress *pr)
 {
     if (pr->drawn) {
@@ -340,7 +332,7 @@ static void progress_draw(struct progress *pr)
 {
     if (!pr->on)
         return;
-    double dt = seconds() - pr->t0;
+    double dt = omp_get_wtime() - pr->t0;
     double rate = dt > 0 ? pr->done / dt : 0;
     fprintf(stderr, "\r\033[K%ld", pr->done);
     if (pr->total >= 0)
@@ -430,7 +422,7 @@ static int cmd_classify(int argc, char **argv)
         fail(e.msg);
         goto out;
     }
-    struct progress pr = {isatty(STDERR_FILENO) && !quiet, 0, pipe_total(pipe), seconds(), 0};
+    struct progress pr = {isatty(STDERR_FILENO) && !quiet, 0, pipe_total(pipe), omp_get_wtime(), 0};
     const int classes = net.arch.classes, top = k < classes ? k : classes;
     int *idx = malloc((size_t)top * sizeof *idx);
     if (!idx) {
