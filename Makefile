@@ -8,7 +8,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libjpeg libpng libcjson hdf5 libcurl
+PKGS     = libjpeg libpng zlib libcjson hdf5 libcurl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Isrc \
@@ -22,7 +22,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Debian packages: to build, and to generate the test references.
-DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libhdf5-dev libcurl4-openssl-dev
+DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libcjson-dev libhdf5-dev libcurl4-openssl-dev
 DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision python3-h5py python3-keras-applications valgrind dataset-fashion-mnist
 
 B        = build

@@ -21,6 +21,7 @@
 #include <jpeglib.h>   /* needs stdio.h first */
 #include <jerror.h>
 #include <png.h>
+#include <zlib.h>
 
 /* ---- limits -------------------------------------------------------------- */
 
@@ -377,18 +378,6 @@ static void png_quiet(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* The chunk CRC of PNG (ISO 3309, as zlib's crc32). */
-static uint32_t png_crc(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
 /* The orientation in the first eXIf chunk before IDAT (the PNG spec puts it
  * there), found by walking the chunks in memory: libpng would allocate the
  * length a chunk claims before finding out that the file is shorter.  A
@@ -401,7 +390,7 @@ static int png_orientation(const unsigned char *d, size_t n)
         if (len > n - at - 12 || !memcmp(type, "IDAT", 4))
             return 1;
         if (!memcmp(type, "eXIf", 4))
-            return png_crc(type, 4 + len) == tiff_u32(type + 4 + len, 0) ? exif_orientation(type + 4, len) : 1;
+            return crc32(0, type, 4 + len) == tiff_u32(type + 4 + len, 0) ? exif_orientation(type + 4, len) : 1;
         at += 12 + len;
     }
     return 1;
