@@ -8,12 +8,20 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS     = libjpeg libpng zlib libcjson hdf5 libcurl
+# libcurl and libhdf5 are compiled against but opened with dlopen when
+# `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/h5.c):
+# they and what they pull in would cost every process ~8 ms of start-up.
+LINKED   = libjpeg libpng zlib libcjson
+PKGS     = $(LINKED) hdf5 libcurl
+# the name dlopen asks for: the soname of the libhdf5 the build compiles against
+HDF5_SONAME := $(shell objdump -p $(firstword $(wildcard $(patsubst -L%,%/libhdf5.so,\
+                 $(filter -L%,$(shell pkg-config --libs-only-L hdf5 2>/dev/null))) \
+                 /usr/lib/*/libhdf5_serial.so)) 2>/dev/null | awk '/SONAME/ {print $$2}')
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Isrc \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS  += $(shell pkg-config --libs $(LINKED)) -lm
 LDFLAGS += -fopenmp
 
 ifeq ($(SANITIZE),1)
@@ -51,6 +59,10 @@ ISA_OPT = $(if $(filter 1,$(SANITIZE)),-O1,-O3)
 ifeq ($(shell uname -m),x86_64)
 $(B)/conv_avx512.o: CFLAGS += $(ISA_OPT) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
 $(B)/conv_avx2.o: CFLAGS += $(ISA_OPT) -mavx2 -mfma
+endif
+
+ifneq ($(HDF5_SONAME),)
+$(B)/h5.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
 endif
 
 # The specs in models/ are compiled in, so `-m resnet50` needs no file.

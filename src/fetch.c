@@ -9,11 +9,14 @@
  * A file that does not load is deleted, so the cache only ever holds weights
  * that fit their model; an interrupted download stays as .part to resume.
  * libcurl is the HTTP client (redirects followed: Hugging Face answers with
- * a redirect to its CDN). */
+ * a redirect to its CDN).  It is opened with dlopen when a download starts,
+ * not linked: libcurl and the thirty libraries it pulls in (TLS, Kerberos,
+ * LDAP, ...) cost every other resnet process about 7 ms of start-up. */
 #include "fetch.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -370,18 +373,58 @@ static int retryable(CURLcode rc)
 
 enum { MAX_ATTEMPTS = 5 };
 
+/* The part of libcurl's easy interface fetch uses, resolved at first use. */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    void (*easy_reset)(CURL *c);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode code);
+    void (*easy_cleanup)(CURL *c);
+} curl;
+
+#define LIBCURL "libcurl.so.4"
+
+static int curl_open(struct err *e)
+{
+    if (curl.easy_cleanup)
+        return 0;
+    void *lib = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return err_set(e, "cannot load %s, which resnet fetch needs (apt-get install libcurl4): %s",
+                       LIBCURL, dlerror());
+    struct { const char *name; void **fn; } sym[] = {
+        {"curl_global_init", (void **)&curl.global_init},
+        {"curl_easy_init", (void **)&curl.easy_init},
+        {"curl_easy_reset", (void **)&curl.easy_reset},
+        {"curl_easy_setopt", (void **)&curl.easy_setopt},
+        {"curl_easy_perform", (void **)&curl.easy_perform},
+        {"curl_easy_getinfo", (void **)&curl.easy_getinfo},
+        {"curl_easy_strerror", (void **)&curl.easy_strerror},
+        {"curl_easy_cleanup", (void **)&curl.easy_cleanup},
+    };
+    for (size_t i = 0; i < sizeof sym / sizeof sym[0]; i++)
+        if (!(*sym[i].fn = dlsym(lib, sym[i].name))) {
+            curl.easy_cleanup = NULL;
+            return err_set(e, "%s has no %s", LIBCURL, sym[i].name);
+        }
+    if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        curl.easy_cleanup = NULL;
+        return err_set(e, "cannot initialise libcurl");
+    }
+    return 0;
+}
+
 /* Append url to `part` until complete.  The file is kept on failure, except
  * when nothing was ever written to it. */
 static int download(const char *url, const char *part, const char *label, int progress,
                     struct err *e)
 {
-    static int curl_ready;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return err_set(e, "cannot initialise libcurl");
-        curl_ready = 1;
-    }
-    CURL *c = curl_easy_init();
+    if (curl_open(e))
+        return -1;
+    CURL *c = curl.easy_init();
     if (!c)
         return err_set(e, "cannot initialise libcurl");
     char cerr[CURL_ERROR_SIZE];
@@ -397,30 +440,30 @@ static int download(const char *url, const char *part, const char *label, int pr
             break;
         }
         cerr[0] = 0;
-        curl_easy_reset(c);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "resnet/" RESNET_VERSION);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+        curl.easy_reset(c);
+        curl.easy_setopt(c, CURLOPT_URL, url);
+        curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl.easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        curl.easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl.easy_setopt(c, CURLOPT_USERAGENT, "resnet/" RESNET_VERSION);
+        curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         /* a stalled connection: under 1 kB/s for a minute */
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)off);
-        CURLcode cr = curl_easy_perform(c);
+        curl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        curl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl.easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl.easy_setopt(c, CURLOPT_WRITEDATA, &d);
+        curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl.easy_setopt(c, CURLOPT_XFERINFODATA, &d);
+        curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl.easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)off);
+        CURLcode cr = curl.easy_perform(c);
         int closed = fclose(d.f) == 0;
         long code = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         curl_off_t len = -1;
-        curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+        curl.easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
         long long got = file_size(part);
         if (cr == CURLE_OK && closed) {
             if (progress)
@@ -449,7 +492,7 @@ static int download(const char *url, const char *part, const char *label, int pr
             sleep(1);
             continue;
         }
-        const char *why = cerr[0] ? cerr : curl_easy_strerror(cr);
+        const char *why = cerr[0] ? cerr : curl.easy_strerror(cr);
         if (cr == CURLE_HTTP_RETURNED_ERROR)
             err_set(e, "%s: HTTP %ld", url, code);
         else if (cr == CURLE_COULDNT_RESOLVE_HOST || cr == CURLE_COULDNT_CONNECT ||
@@ -464,7 +507,7 @@ static int download(const char *url, const char *part, const char *label, int pr
             err_set(e, "%s: %s", url, why);
         break;
     }
-    curl_easy_cleanup(c);
+    curl.easy_cleanup(c);
     if (rc != 0 && file_size(part) == 0)
         unlink(part);
     return rc;

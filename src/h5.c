@@ -12,6 +12,7 @@
  * allocated storage before any memory is reserved for it. */
 #include "h5.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -20,6 +21,109 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* libhdf5 is opened with dlopen when a Keras file is read, not linked:
+ * Debian's libhdf5 pulls in libcurl, OpenSSL and some thirty more libraries,
+ * which would cost every resnet process about 8 ms of start-up.  Every
+ * libhdf5 symbol this file uses, functions and the globals behind hdf5.h's
+ * macros (H5T_NATIVE_FLOAT is H5open() then H5T_NATIVE_FLOAT_g), is named
+ * here, read through the table below by the defines that follow. */
+#define H5_FUNCTIONS(X) \
+    X(H5Aclose) X(H5Aexists) X(H5Aget_space) X(H5Aget_type) X(H5Aopen) X(H5Aread) X(H5Dclose) \
+    X(H5Dget_space) X(H5Dget_space_status) X(H5Dget_type) X(H5Dopen2) X(H5Dread) \
+    X(H5Dvlen_reclaim) X(H5Eclear2) X(H5Eget_auto2) X(H5Eset_auto2) X(H5Ewalk2) X(H5Fclose) \
+    X(H5Fis_hdf5) X(H5Fopen) X(H5Gclose) X(H5Gopen2) X(H5Lexists) X(H5Pclose) X(H5Pcreate) \
+    X(H5Pset_elink_cb) X(H5Pset_fclose_degree) X(H5Pset_file_locking) X(H5Sclose) \
+    X(H5Sget_simple_extent_dims) X(H5Sget_simple_extent_ndims) X(H5Sget_simple_extent_npoints) \
+    X(H5Sget_simple_extent_type) X(H5Tclose) X(H5Tcopy) X(H5Tget_class) X(H5Tget_cset) \
+    X(H5Tget_size) X(H5Tget_strpad) X(H5Tis_variable_str) X(H5Tset_cset) X(H5Tset_size) \
+    X(H5check_version) X(H5open)
+#define H5_GLOBALS(X) \
+    X(H5P_CLS_DATASET_ACCESS_ID_g) X(H5P_CLS_FILE_ACCESS_ID_g) X(H5P_CLS_GROUP_ACCESS_ID_g) \
+    X(H5T_C_S1_g) X(H5T_NATIVE_FLOAT_g)
+
+static struct {
+#define DECLARE_POINTER(sym) __typeof__(sym) *sym;
+    H5_FUNCTIONS(DECLARE_POINTER)
+    H5_GLOBALS(DECLARE_POINTER)
+#undef DECLARE_POINTER
+} hdf5;
+
+#ifndef HDF5_SONAME
+#define HDF5_SONAME "libhdf5_serial.so.103"
+#endif
+
+static int hdf5_open(const char *path, struct err *e)
+{
+    if (hdf5.H5open)
+        return 0;
+    void *lib = dlopen(HDF5_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return err_set(e, "%s: cannot load %s, which Keras .h5 files need: %s", path, HDF5_SONAME,
+                       dlerror());
+    const char *missing = NULL;
+#define RESOLVE(sym) \
+    if (!missing && !(*(void **)&hdf5.sym = dlsym(lib, #sym))) \
+        missing = #sym;
+    H5_FUNCTIONS(RESOLVE)
+    H5_GLOBALS(RESOLVE)
+#undef RESOLVE
+    if (missing) {
+        memset(&hdf5, 0, sizeof hdf5);
+        return err_set(e, "%s: %s has no %s", path, HDF5_SONAME, missing);
+    }
+    return 0;
+}
+
+#define H5Aclose (hdf5.H5Aclose)
+#define H5Aexists (hdf5.H5Aexists)
+#define H5Aget_space (hdf5.H5Aget_space)
+#define H5Aget_type (hdf5.H5Aget_type)
+#define H5Aopen (hdf5.H5Aopen)
+#define H5Aread (hdf5.H5Aread)
+#define H5Dclose (hdf5.H5Dclose)
+#define H5Dget_space (hdf5.H5Dget_space)
+#define H5Dget_space_status (hdf5.H5Dget_space_status)
+#define H5Dget_type (hdf5.H5Dget_type)
+#define H5Dopen2 (hdf5.H5Dopen2)
+#define H5Dread (hdf5.H5Dread)
+#define H5Dvlen_reclaim (hdf5.H5Dvlen_reclaim)
+#define H5Eclear2 (hdf5.H5Eclear2)
+#define H5Eget_auto2 (hdf5.H5Eget_auto2)
+#define H5Eset_auto2 (hdf5.H5Eset_auto2)
+#define H5Ewalk2 (hdf5.H5Ewalk2)
+#define H5Fclose (hdf5.H5Fclose)
+#define H5Fis_hdf5 (hdf5.H5Fis_hdf5)
+#define H5Fopen (hdf5.H5Fopen)
+#define H5Gclose (hdf5.H5Gclose)
+#define H5Gopen2 (hdf5.H5Gopen2)
+#define H5Lexists (hdf5.H5Lexists)
+#define H5Pclose (hdf5.H5Pclose)
+#define H5Pcreate (hdf5.H5Pcreate)
+#define H5Pset_elink_cb (hdf5.H5Pset_elink_cb)
+#define H5Pset_fclose_degree (hdf5.H5Pset_fclose_degree)
+#define H5Pset_file_locking (hdf5.H5Pset_file_locking)
+#define H5Sclose (hdf5.H5Sclose)
+#define H5Sget_simple_extent_dims (hdf5.H5Sget_simple_extent_dims)
+#define H5Sget_simple_extent_ndims (hdf5.H5Sget_simple_extent_ndims)
+#define H5Sget_simple_extent_npoints (hdf5.H5Sget_simple_extent_npoints)
+#define H5Sget_simple_extent_type (hdf5.H5Sget_simple_extent_type)
+#define H5Tclose (hdf5.H5Tclose)
+#define H5Tcopy (hdf5.H5Tcopy)
+#define H5Tget_class (hdf5.H5Tget_class)
+#define H5Tget_cset (hdf5.H5Tget_cset)
+#define H5Tget_size (hdf5.H5Tget_size)
+#define H5Tget_strpad (hdf5.H5Tget_strpad)
+#define H5Tis_variable_str (hdf5.H5Tis_variable_str)
+#define H5Tset_cset (hdf5.H5Tset_cset)
+#define H5Tset_size (hdf5.H5Tset_size)
+#define H5check_version (hdf5.H5check_version)
+#define H5open (hdf5.H5open)
+#define H5P_CLS_DATASET_ACCESS_ID_g (*hdf5.H5P_CLS_DATASET_ACCESS_ID_g)
+#define H5P_CLS_FILE_ACCESS_ID_g (*hdf5.H5P_CLS_FILE_ACCESS_ID_g)
+#define H5P_CLS_GROUP_ACCESS_ID_g (*hdf5.H5P_CLS_GROUP_ACCESS_ID_g)
+#define H5T_C_S1_g (*hdf5.H5T_C_S1_g)
+#define H5T_NATIVE_FLOAT_g (*hdf5.H5T_NATIVE_FLOAT_g)
 
 /* Keras splits attributes at 64 KiB; a list of names bigger than this is a
  * corrupt header, not a model. */
@@ -590,6 +694,8 @@ int h5_read(const char *path, struct h5_file *f, struct err *e)
         return err_set(e, "%s: is a directory, not a Keras .h5 weight file", path);
     if (!S_ISREG(sb.st_mode))
         return err_set(e, "%s: not a regular file", path);
+    if (hdf5_open(path, e))
+        return -1;
 
     H5E_auto2_t old_func;
     void *old_data;

@@ -141,6 +141,11 @@ else
     echo "# note: tests/cache/resnet50 not generated; the resnet50 memory check is skipped"
 fi
 
+# --- start-up ---
+# libcurl and libhdf5 (and the ~30 libraries they bring) are dlopen'ed by
+# fetch and the .h5 reader, not linked: every other process starts faster.
+check "the binary does not link libcurl or libhdf5" sh -c "! ldd $R | grep -Eq 'libcurl|libhdf5'"
+
 # --- summary ---
 $R summary --depth 50 >"$T/sum"
 check "summary --depth 50: torchvision's 25,557,032 trainable parameters" \
