@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,9 +65,13 @@ struct fwd {
     int n_vals;
     float **buf;             /* [n_bufs][buf_floats], ALIGN-ed */
     int n_bufs;
-    size_t buf_floats;
+    size_t buf_floats, buf_bytes;
+    void *bufs;              /* the mapping behind them */
+    size_t bufs_bytes;
     float *params;           /* packed conv and dense weights, biases, affine scale/shift */
     size_t params_bytes;
+    void *mapping;           /* what holds params: our own memory, or a mapped cache file */
+    size_t mapping_bytes;
     float *probs;            /* [batch][classes] */
     const float *input;      /* the caller's planar input during fwd_run */
     double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
@@ -282,56 +287,73 @@ static void plan_halos(struct fwd *f)
     }
 }
 
+/* Floats of an op's packed weights (w) and of its bias or shift (b); both 0
+ * for ops without weights.  Every part is a multiple of 16 floats, so each
+ * starts on a cache line. */
+static void op_param_floats(const struct op *o, size_t *w, size_t *b)
+{
+    const struct layer *l = o->l;
+    const size_t lanes = round_up((size_t)l->out_c, BLK);
+    *w = *b = 0;
+    if (o->kind == OP_CONV)
+        *w = round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN), *b = lanes;
+    else if (o->kind == OP_AFFINE)
+        *w = lanes, *b = lanes;
+    else if (o->kind == OP_DENSE)
+        *w = round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN), *b = lanes;
+}
+
+/* All ops' parameters, in op order, make one block of this many bytes. */
+static size_t params_bytes(const struct fwd *f)
+{
+    size_t total = 0, w, b;
+    for (int i = 0; i < f->n_ops; i++) {
+        op_param_floats(&f->op[i], &w, &b);
+        total += w + b;
+    }
+    return round_up((total ? total : 1) * sizeof(float), ALIGN);
+}
+
+/* Point every op at its part of the block at p. */
+static void place_params(struct fwd *f, float *p)
+{
+    size_t w, b;
+    for (int i = 0; i < f->n_ops; i++) {
+        struct op *o = &f->op[i];
+        op_param_floats(o, &w, &b);
+        if (!w)
+            continue;
+        o->w = p, p += w;
+        o->b = p, p += b;
+    }
+}
+
 /* Fold BatchNorm into the conv (w' = w*g/sqrt(v+eps), b' = (b-m)*g/sqrt(v+eps) + beta),
  * in double for accuracy, and pack conv and dense weights in the order their
  * kernels read them; affine ops get their scale and shift. */
 static int fold_weights(struct fwd *f, struct err *e)
 {
-    size_t total = 0;
     int max_c = 1;
-    for (int i = 0; i < f->n_ops; i++) {
-        const struct layer *l = f->op[i].l;
-        size_t lanes = round_up((size_t)l->out_c, BLK);
-        if (f->op[i].kind == OP_CONV)
-            total += round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN) + lanes;
-        else if (f->op[i].kind == OP_AFFINE)
-            total += 2 * lanes;
-        else if (f->op[i].kind == OP_DENSE)
-            total += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN) + lanes;
-        max_c = l->out_c > max_c ? l->out_c : max_c;
-    }
+    for (int i = 0; i < f->n_ops; i++)
+        max_c = f->op[i].l->out_c > max_c ? f->op[i].l->out_c : max_c;
     /* A mapping of its own, in 2 MB pages where the kernel allows: packing
      * 100 MB through 4 KB page faults costs a classify process ~10% more. */
-    f->params_bytes = round_up((total ? total : 1) * sizeof(float), ALIGN);
     f->params = mmap(NULL, f->params_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     if (f->params == MAP_FAILED)
         f->params = NULL;
     else
         madvise(f->params, f->params_bytes, MADV_HUGEPAGE);
+    f->mapping = f->params, f->mapping_bytes = f->params_bytes;
     double *scale = malloc((size_t)max_c * omp_get_max_threads() * sizeof *scale);
     if (!f->params || !scale) {
         free(scale);
-        return err_set(e, "forward: out of memory for %zu folded weights", total);
+        return err_set(e, "forward: out of memory for %zu bytes of folded weights",
+                       f->params_bytes);
     }
     /* Lay the ops' weights out in order, then fold and pack them on every
      * thread: packing is most of a process's start-up. */
-    float *p = f->params;
-    for (int i = 0; i < f->n_ops; i++) {
-        struct op *o = &f->op[i];
-        const struct layer *l = o->l;
-        const size_t lanes = round_up((size_t)l->out_c, BLK);
-        if (o->kind == OP_CONV) {
-            o->w = p, p += round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN);
-            o->b = p, p += lanes;
-        } else if (o->kind == OP_AFFINE) {
-            o->w = p, p += lanes;
-            o->b = p, p += lanes;
-        } else if (o->kind == OP_DENSE) {
-            o->w = p, p += round_up(ops_dense_floats(l->out_c, l->in_c), ALIGN);
-            o->b = p, p += lanes;
-        }
-    }
+    place_params(f, f->params);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
@@ -403,35 +425,29 @@ static int plan_buffers(struct fwd *f, struct err *e)
     f->buf = calloc((size_t)f->n_bufs, sizeof *f->buf);
     if (!f->buf)
         return err_set(e, "forward: out of memory");
+    /* One mapping in 2 MB pages, faulted in now rather than by the first
+     * forward pass: 4 KB faults cost a one-image process ~4 ms. */
+    f->buf_bytes = round_up(f->buf_floats * sizeof(float), ALIGN);
+    f->bufs_bytes = f->buf_bytes * f->n_bufs;
+    void *m = mmap(NULL, f->bufs_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return err_set(e, "forward: out of memory for %d activation buffers of %zu floats",
+                       f->n_bufs, f->buf_floats);
+    f->bufs = m;
+    madvise(m, f->bufs_bytes, MADV_HUGEPAGE);
+    madvise(m, f->bufs_bytes, MADV_POPULATE_WRITE);
     for (int k = 0; k < f->n_bufs; k++)
-        if (!(f->buf[k] = aligned_alloc(ALIGN, round_up(f->buf_floats * sizeof(float), ALIGN))))
-            return err_set(e, "forward: out of memory for %d activation buffers of %zu floats",
-                           f->n_bufs, f->buf_floats);
+        f->buf[k] = (float *)((char *)m + k * f->buf_bytes);
     return 0;
 }
 
-static int create(struct fwd **out, const struct net *n, int batch, int release,
-                  struct err *e);
-
-int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
-{
-    return create(out, n, batch, 0, e);
-}
-
-int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
-{
-    return create(out, n, batch, 1, e);
-}
-
-static int create(struct fwd **out, const struct net *n, int batch, int release,
-                  struct err *e)
+int fwd_plan(struct fwd **out, const struct net *n, int batch, struct err *e)
 {
     *out = NULL;
     if (batch < 1)
         return err_set(e, "forward: batch must be at least 1");
-    const struct layer *last = &n->layer[n->n_layers - 1];
-    if (last->kind != LAYER_DENSE || !last->w)
-        return err_set(e, "forward: the network has no loaded classifier");
+    if (n->layer[n->n_layers - 1].kind != LAYER_DENSE)
+        return err_set(e, "forward: the network does not end in a classifier");
     struct fwd *f = calloc(1, sizeof *f);
     struct slot *s = calloc((size_t)n->n_layers, sizeof *s);
     if (!f || !s) {
@@ -439,20 +455,18 @@ static int create(struct fwd **out, const struct net *n, int batch, int release,
         return err_set(e, "forward: out of memory");
     }
     f->batch = batch;
-    f->release_weights = release;
-    f->classes = last->out_c;
+    f->classes = n->layer[n->n_layers - 1].out_c;
     f->op = calloc((size_t)n->n_layers, sizeof *f->op);
     f->val = calloc((size_t)n->n_layers + 1, sizeof *f->val);
     f->probs = malloc((size_t)batch * f->classes * sizeof(float));
     int rc = (!f->op || !f->val || !f->probs) ? err_set(e, "forward: out of memory") : 0;
     if (!rc)
         rc = plan(f, n, s, e);
-    if (!rc)
+    if (!rc) {
         plan_halos(f);
-    if (!rc)
-        rc = fold_weights(f, e);
-    if (!rc)
+        f->params_bytes = params_bytes(f);
         rc = plan_buffers(f, e);
+    }
     free(s);
     if (rc) {
         fwd_free(f);
@@ -460,6 +474,87 @@ static int create(struct fwd **out, const struct net *n, int batch, int release,
     }
     *out = f;
     return 0;
+}
+
+int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e)
+{
+    if (!n->layer[n->n_layers - 1].w)
+        return err_set(e, "forward: the network has no loaded classifier");
+    f->release_weights = release;
+    return fold_weights(f, e);
+}
+
+int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
+{
+    /* Without release, fwd_pack only reads the net. */
+    if (fwd_plan(out, n, batch, e))
+        return -1;
+    if (fwd_pack(*out, (struct net *)n, 0, e)) {
+        fwd_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
+{
+    if (fwd_plan(out, n, batch, e))
+        return -1;
+    if (fwd_pack(*out, n, 1, e)) {
+        fwd_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+const float *fwd_params(const struct fwd *f, size_t *bytes)
+{
+    *bytes = f->params_bytes;
+    return f->params;
+}
+
+void fwd_adopt_params(struct fwd *f, const float *params, void *mapping, size_t mapping_bytes)
+{
+    f->params = (float *)params;
+    f->mapping = mapping, f->mapping_bytes = mapping_bytes;
+    place_params(f, f->params);
+}
+
+/* FNV-1a, 64 bits */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t len)
+{
+    for (const unsigned char *c = p; len--; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t fwd_params_layout(const struct fwd *f)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < f->n_ops; i++) {
+        const struct op *o = &f->op[i];
+        const struct layer *l = o->l;
+        size_t w, b;
+        op_param_floats(o, &w, &b);
+        if (!w)
+            continue;
+        /* what decides the values: the layer and its weights' names, shapes,
+         * the BatchNorm folded in and its epsilon */
+        const struct layer *bn = o->kind == OP_CONV ? o->bn : NULL;
+        const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b};
+        const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
+        h = hash_bytes(h, shape, sizeof shape);
+        h = hash_bytes(h, &eps, sizeof eps);
+        h = hash_bytes(h, l->name, strlen(l->name) + 1);
+        h = hash_bytes(h, l->tensor, strlen(l->tensor) + 1);
+        if (bn) {
+            h = hash_bytes(h, bn->name, strlen(bn->name) + 1);
+            h = hash_bytes(h, bn->tensor, strlen(bn->tensor) + 1);
+        }
+    }
+    return hash_bytes(h, &f->params_bytes, sizeof f->params_bytes);
 }
 
 static void run_op(const struct fwd *f, const struct op *o)
@@ -561,11 +656,11 @@ void fwd_free(struct fwd *f)
 {
     if (!f)
         return;
-    for (int k = 0; f->buf && k < f->n_bufs; k++)
-        free(f->buf[k]);
+    if (f->bufs)
+        munmap(f->bufs, f->bufs_bytes);
     free(f->buf);
-    if (f->params)
-        munmap(f->params, f->params_bytes);
+    if (f->mapping)
+        munmap(f->mapping, f->mapping_bytes);
     free(f->op);
     free(f->val);
     free(f->probs);

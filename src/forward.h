@@ -6,6 +6,9 @@
 #ifndef RESNET_FORWARD_H
 #define RESNET_FORWARD_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "err.h"
 #include "net.h"
 
@@ -18,6 +21,24 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e);
  * packed, so the weights never sit in memory twice.  The net's conv weights
  * read as zeros afterwards. */
 int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e);
+
+/* The two halves of fwd_create, for a caller that may find the packed
+ * weights elsewhere (packed_cache.c): fwd_plan needs only the net's shapes;
+ * fwd_pack folds and packs its loaded weights (releasing them if asked). */
+int fwd_plan(struct fwd **out, const struct net *n, int batch, struct err *e);
+int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e);
+
+/* The packed block fwd_pack made (bytes long, 64-byte aligned). */
+const float *fwd_params(const struct fwd *f, size_t *bytes);
+
+/* Use params (fwd_params's bytes, as an earlier fwd_pack of the same layout
+ * made them) instead of packing; f unmaps `mapping` when freed. */
+void fwd_adopt_params(struct fwd *f, const float *params, void *mapping, size_t mapping_bytes);
+
+/* A hash of what decides the packed block's layout and which weights go
+ * where: equal for two plans whose fwd_params are interchangeable given the
+ * same weight file. */
+uint64_t fwd_params_layout(const struct fwd *f);
 
 /* in: [batch][in_c][in_h][in_w]; returns probabilities [batch][classes],
  * owned by f and valid until the next run. */
