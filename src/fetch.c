@@ -126,26 +126,6 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, struct err *e)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return err_set(e, "cache folder %s: path too long", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || !*s) {
-            char c = *s;
-            *s = 0;
-            if (mkdir(p, 0755) != 0 && errno != EEXIST)
-                return err_set(e, "cannot create the cache folder %s (%s)", p, strerror(errno));
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
 static const unsigned char HDF5_SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
 static int is_hdf5(const char *path)
@@ -531,7 +511,7 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
 
     int rc = -1;
     char dir[4096], part[4200], dest[4200], side[4300], side_tmp[4400], url[4096], label[160];
-    if (weights_cache_dir(dir, sizeof dir, e) || make_dirs(dir, e))
+    if (weights_cache_dir(dir, sizeof dir, e) || weights_make_dir(dir, e))
         goto out;
     if (o->url)
         snprintf(url, sizeof url, "%s", o->url);

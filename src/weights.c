@@ -28,10 +28,12 @@
  * so a failed load leaves the net as it was. */
 #include "weights.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "h5.h"
 
@@ -602,6 +604,25 @@ int weights_cache_dir(char *out, size_t outlen, struct err *e)
     int len = snprintf(out, outlen, "%.*s%s", (int)dl, dir, sub);
     if (len < 0 || (size_t)len >= outlen)
         return err_set(e, "weights: the cache folder %.*s%s is too long", (int)dl, dir, sub);
+    return 0;
+}
+
+int weights_make_dir(const char *dir, struct err *e)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return err_set(e, "cache folder %s: path too long", dir);
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || !*s) {
+            char c = *s;
+            *s = 0;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return err_set(e, "cannot create the cache folder %s (%s)", p, strerror(errno));
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
     return 0;
 }
 

@@ -55,6 +55,9 @@ int weights_random(struct net *n, unsigned seed, struct err *e);
  * ~/.cache/resnet (where `resnet fetch` puts files). */
 int weights_cache_dir(char *out, size_t outlen, struct err *e);
 
+/* mkdir -p dir (the cache folder and those under it). */
+int weights_make_dir(const char *dir, struct err *e);
+
 /* The default weight file of a model: in the cache, NAME.safetensors, or
  * NAME.h5 (Keras) when that exists and NAME.safetensors does not; else the
  * weights shipped next to the built-in specs (spec_data_file), if any; else

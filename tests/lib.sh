@@ -5,6 +5,9 @@
 R=./resnet
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# The weight cache (and the packed weights classify keeps there) of a test
+# run is its own, never the user's.
+export RESNET_HOME="$T/home"
 pass=0
 fail=0
 

@@ -16,7 +16,7 @@ check "bench --help exits 0" sh -c "$R bench --help | grep -q -- '--batch'"
 check "unknown command exits 2" status_is 2 $R frobnicate
 check "no command exits 2" status_is 2 $R
 check "every documented option of classify is in the man page" sh -c \
-    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels size layers; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
+    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels no-cache size layers; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
 
 # --- classify: formats ---
 $R classify $M -k 3 $IMG/chelsea.jpg $IMG/coffee.png >"$T/text" 2>"$T/err"

@@ -1,0 +1,101 @@
+#!/bin/sh
+# test_cache.sh -- the packed-weight cache (src/packed_cache.c): classify
+# writes the packed weights of a weight file once, maps them afterwards, and
+# gives the same answers either way; a changed weight file, a damaged entry
+# or an unwritable cache only cost the packing again.
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+FIX=tests/fixtures/basic_small
+IMG=tests/images/parity
+cp $FIX/weights.safetensors "$T/w.safetensors"
+M="-m $FIX/spec.json -w $T/w.safetensors"
+PACKED="$RESNET_HOME/packed"
+entry() { ls "$PACKED"/*.packed 2>/dev/null; }
+inode() { stat -c %i "$(entry)"; }
+
+$R classify $M --no-cache -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/direct" 2>"$T/err"
+check "--no-cache: exit 0, nothing on stderr" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
+check "--no-cache writes no cache" [ ! -e "$PACKED" ]
+
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/first" 2>"$T/err"
+check "first run: exit 0, nothing on stderr" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
+check "first run: one entry, named after the weight file" \
+    sh -c "[ \$(ls '$PACKED' | wc -l) -eq 1 ] && ls '$PACKED' | grep -q '^w.safetensors\..*\.packed$'"
+check "first run: the same output as packing without the cache" cmp "$T/direct" "$T/first"
+ino=$(inode)
+
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/second" 2>"$T/err"
+check "second run: the entry is used, not rewritten (same inode)" [ "$(inode)" = "$ino" ]
+check "second run: the same output" cmp "$T/direct" "$T/second"
+check "second run: nothing on stderr" [ ! -s "$T/err" ]
+
+$R classify $M -b 2 -t 1 -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/batch" 2>/dev/null
+check "another batch size and thread count use the same entry" \
+    sh -c "[ '$(inode)' = '$ino' ] && cmp '$T/direct' '$T/batch'"
+
+# A weight file with other values at the same path: the entry must not be used.
+/usr/bin/python3 - "$T/w.safetensors" <<'PY' 2>/dev/null || cp $FIX/weights.safetensors "$T/w.safetensors"
+import json, struct, sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]
+head = json.loads(b[8:8 + n])
+fc = head['fc.weight']                    # the classifier: other logits, other answers
+lo, hi = fc['data_offsets']
+base = 8 + n
+w = list(struct.unpack('<%df' % ((hi - lo) // 4), b[base + lo:base + hi]))
+w = w[len(w) // 2:] + w[:len(w) // 2]     # swap the classes' rows around
+b[base + lo:base + hi] = struct.pack('<%df' % len(w), *w)
+open(p, 'wb').write(b)
+PY
+$R classify $M --no-cache -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/direct2" 2>/dev/null
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/changed" 2>/dev/null
+check "changed weight file: its own answers, not the cached ones" cmp "$T/direct2" "$T/changed"
+check "changed weight file: the new weights differ (the check above means something)" \
+    sh -c "! cmp -s '$T/direct' '$T/direct2'"
+check "changed weight file: the entry is replaced, not added to" \
+    sh -c "[ \$(ls '$PACKED' | wc -l) -eq 1 ] && [ '$(inode)' != '$ino' ]"
+
+# Damaged entries: a miss, repacked and rewritten.
+e=$(entry)
+size=$(stat -c %s "$e")
+truncate -s -1 "$e"
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/out" 2>"$T/err"
+check "truncated entry: right answers, nothing on stderr" \
+    sh -c "cmp '$T/direct2' '$T/out' && [ ! -s '$T/err' ]"
+check "truncated entry: rewritten whole" [ "$(stat -c %s "$(entry)")" -eq "$size" ]
+printf 'XXXXXXXX' | dd of="$(entry)" conv=notrunc 2>/dev/null
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/out" 2>"$T/err"
+check "entry with a bad header: right answers, nothing on stderr" \
+    sh -c "cmp '$T/direct2' '$T/out' && [ ! -s '$T/err' ]"
+check "entry with a bad header: rewritten" sh -c "head -c 7 '$(entry)' | grep -q RNPACK1"
+
+# A cache that cannot be written is no error.
+RESNET_HOME=/dev/null/nowhere $R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png \
+    >"$T/out" 2>"$T/err"
+check "unwritable cache folder: exit 0, right answers, nothing on stderr" \
+    sh -c "[ $? -eq 0 ] && cmp '$T/direct2' '$T/out' && [ ! -s '$T/err' ]"
+
+# Processes started together on an empty cache: each answers, one entry, no leftovers.
+rm -rf "$PACKED"
+for i in 1 2 3 4; do
+    $R classify $M -t 1 -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/par$i" 2>&1 &
+done
+wait
+check "4 processes at once: all right" \
+    sh -c "for i in 1 2 3 4; do cmp '$T/direct2' '$T/par'\$i || exit 1; done"
+check "4 processes at once: one entry, no temporary files left" \
+    sh -c "[ \$(ls '$PACKED' | wc -l) -eq 1 ] && ! ls '$PACKED' | grep -q tmp"
+
+# The full-size network: the cached resnet50 answers as the packed one does.
+W50=tests/cache/resnet50/weights.safetensors
+if [ -f "$W50" ]; then
+    $R classify -w $W50 --no-cache -f tsv $IMG/chelsea.jpg >"$T/r50a" 2>/dev/null
+    $R classify -w $W50 -f tsv $IMG/chelsea.jpg >/dev/null 2>&1
+    $R classify -w $W50 -f tsv $IMG/chelsea.jpg >"$T/r50b" 2>/dev/null
+    check "resnet50 from its cache entry: the same output as packed" cmp "$T/r50a" "$T/r50b"
+else
+    echo "# note: tests/cache/resnet50 not generated; the resnet50 cache check is skipped"
+fi
+
+finish tests/test_cache.sh
