@@ -37,10 +37,12 @@ def main():
     ap.add_argument("--versions", default="")
     args = ap.parse_args()
 
-    bench, proc, peak, variants = {}, {}, {}, {}
+    bench, proc, peak, variants, resnet_proc = {}, {}, {}, {}, {}
     for line in open(args.results):
         o = json.loads(line)
         if o.get("kind") == "process":
+            if o["peer"] == "resnet":
+                resnet_proc.setdefault(o["model"], []).append(o)
             row = proc.setdefault(o["model"], {})
             if o["peer"] not in row or o["ms_median"] < row[o["peer"]]["ms_median"]:
                 row[o["peer"]] = o
@@ -126,6 +128,22 @@ def main():
                 cells.append("-" if o is None else cell(o["ms_median"], best, note))
             out.append(f"| {model} | " + " | ".join(cells) + " |")
         out.append("")
+        # Start-up: the process against resnet's own forward pass at batch 1
+        # (bench's median, warm), which overstates the time outside it.
+        notes = []
+        for model in sorted(resnet_proc):
+            for o in resnet_proc[model]:
+                fwd = bench.get((model, 1, o["threads"]), {}).get("resnet")
+                what = f"{model} {o['variant'] or 'resnet'} {o['ms_median']:.1f} ms"
+                if fwd:
+                    outside = o["ms_median"] - fwd["ms_median"]
+                    what += (f" ({outside:.1f} ms, {100 * outside / o['ms_median']:.0f}%, outside "
+                             f"a {fwd['ms_median']:.1f} ms forward pass)")
+                notes.append(what)
+        if notes:
+            out.append("resnet whole process (in brackets the time outside the forward pass, taking "
+                       "the forward pass as `resnet bench -b 1`'s median): " + "; ".join(notes) + ".")
+            out.append("")
     print("\n".join(out).rstrip())
 
 
