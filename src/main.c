@@ -458,8 +458,10 @@ static int cmd_classify(int argc, char **argv)
     char where[PATH_MAX];
     if (build_net(model, weights, 0, &net, &weights, where))
         return EXIT_USAGE;
-    if (!weights)
-        return no_weights(&net, where), EXIT_USAGE;
+    if (!weights) {
+        no_weights(&net, where);
+        return EXIT_USAGE;
+    }
     struct labels labels;
     struct err e;
     struct fwd *fwd = NULL;
