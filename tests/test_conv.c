@@ -20,6 +20,7 @@
 
 #include "blk.h"
 #include "check.h"
+#include "testutil.h"
 #include "conv.h"
 #include "cpu.h"
 #include "ops.h"
@@ -41,48 +42,6 @@ static float *frand_array(size_t n, float scale)
     for (size_t i = 0; i < n; i++)
         a[i] = frand() * scale;
     return a;
-}
-
-/* A blocked tensor whose whole buffer (halo and spare lanes too) is NaN. */
-static struct blk blk_new(int c, int h, int w, int halo, int n, float **base)
-{
-    struct blk t = {NULL, c, h, w, halo};
-    size_t floats = blk_floats(&t, n);
-    *base = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-    for (size_t i = 0; i < floats; i++)
-        (*base)[i] = NAN;
-    t.p = *base + blk_origin(&t);
-    return t;
-}
-
-/* Max |a - b| over the planar view of t against ref [n][c][h][w]; NaN sticks. */
-static float diff_planar(const struct blk *t, const float *ref, int n)
-{
-    size_t count = (size_t)n * t->c * t->h * t->w;
-    float *mine = malloc(count * sizeof *mine), m = 0;
-    ops_to_planar(t, mine, n);
-    for (size_t i = 0; i < count; i++) {
-        float d = fabsf(mine[i] - ref[i]);
-        if (!(d <= m))
-            m = d;
-    }
-    free(mine);
-    return m;
-}
-
-/* Every float of the buffer outside the tensor's pixels' live lanes is 0. */
-static int frame_is_zero(const struct blk *t, const float *base, int n)
-{
-    size_t floats = blk_floats(t, n), row = blk_row(t), plane = blk_plane(t);
-    for (size_t f = 0; f < floats; f++) {
-        size_t in_plane = f % plane, cb = f / plane % (size_t)blk_cb(t);
-        long y = (long)(in_plane / row) - t->halo, x = (long)(in_plane % row / BLK) - t->halo;
-        int lane = (int)(f % BLK);
-        int live = y >= 0 && y < t->h && x >= 0 && x < t->w && (int)cb * BLK + lane < t->c;
-        if (!live && base[f] != 0.0f)
-            return 0;
-    }
-    return 1;
 }
 
 /* --- convolution --- */
