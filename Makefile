@@ -50,10 +50,11 @@ $(B)/libresnet.a: $(LIB_OBJS)
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CFLAGS) -DRESNET_VERSION='"$(VERSION)"' -c -o $@ $<
 
-# The convolution kernels are compiled once per ISA from conv_simd.inc; only
+# The convolution kernels are compiled once per ISA from conv_simd.inc (and
+# Winograd's from winograd_simd.inc); only
 # these files get the ISA flags, so the binary still runs on any x86-64 and
 # cpu.c picks the path at run time.
-$(B)/conv_avx512.o $(B)/conv_avx2.o: src/conv_simd.inc
+$(B)/conv_avx512.o $(B)/conv_avx2.o: src/conv_simd.inc src/winograd_simd.inc
 # Under the sanitizers -O1 keeps gcc from spending minutes on these files.
 ISA_OPT = $(if $(filter 1,$(SANITIZE)),-O1,-O3)
 ifeq ($(shell uname -m),x86_64)

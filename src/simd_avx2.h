@@ -40,6 +40,12 @@ static inline v16 v_add(v16 a, v16 b)
     a.hi = _mm256_add_ps(a.hi, b.hi);
     return a;
 }
+static inline v16 v_sub(v16 a, v16 b)
+{
+    a.lo = _mm256_sub_ps(a.lo, b.lo);
+    a.hi = _mm256_sub_ps(a.hi, b.hi);
+    return a;
+}
 static inline v16 v_max(v16 a, v16 b)
 {
     a.lo = _mm256_max_ps(a.lo, b.lo);

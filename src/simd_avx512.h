@@ -22,6 +22,7 @@ static inline void v_store(float *p, v16 v) { _mm512_storeu_ps(p, v); }
 static inline vb v_bcast(const float *p) { return _mm512_set1_ps(*p); }
 static inline v16 v_fma(v16 w, vb x, v16 acc) { return _mm512_fmadd_ps(w, x, acc); }
 static inline v16 v_add(v16 a, v16 b) { return _mm512_add_ps(a, b); }
+static inline v16 v_sub(v16 a, v16 b) { return _mm512_sub_ps(a, b); }
 static inline v16 v_relu(v16 a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
 static inline v16 v_max(v16 a, v16 b) { return _mm512_max_ps(a, b); }
 static inline v16 v_set1(float x) { return _mm512_set1_ps(x); }

@@ -1,0 +1,225 @@
+/* winograd.c -- Winograd F(4x4, 3x3): the transformed weights, the plan of
+ * a layer's work, and the portable kernel, the specification the SIMD
+ * kernels (winograd_simd.inc) are tested against.
+ *
+ * The portable kernel spells the transforms out as the matrix products of
+ * winograd.h with the matrices below; the SIMD kernels factor the same
+ * products into a dozen adds and FMAs per row. */
+#include "winograd.h"
+
+#include <omp.h>
+#include <string.h>
+
+#include "cpu.h"
+
+/* Interpolation points 0, 1, -1, 2, -2 and infinity (Lavin & Gray). */
+static const double G[WINO_A][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+static const float BT[WINO_A][WINO_A] = {
+    {4, 0, -5, 0, 1, 0},
+    {0, -4, -4, 1, 1, 0},
+    {0, 4, -4, -1, 1, 0},
+    {0, -2, -1, 2, 1, 0},
+    {0, 2, -1, -2, 1, 0},
+    {0, 4, 0, -5, 0, 1},
+};
+static const float AT[WINO_M][WINO_A] = {
+    {1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 0},
+    {0, 1, 1, 4, 4, 0},
+    {0, 1, -1, 8, -8, 1},
+};
+
+int wino_applies(int k, int stride)
+{
+    return k == 3 && stride == 1;
+}
+
+static int cdiv(int a, int b) { return (a + b - 1) / b; }
+
+int wino_plan(const struct conv_args *a, int threads, struct wino_plan *p)
+{
+    const int icb_n = blk_cb(&a->in), ocb_n = blk_cb(&a->out);
+    threads = threads < 1 ? 1 : threads;
+    p->tiles_h = cdiv(a->out.h, WINO_M);
+    p->tiles_w = cdiv(a->out.w, WINO_M);
+    p->tiles = a->n * p->tiles_h * p->tiles_w;
+
+    /* A group's transformed input (36 x in_c floats a tile) stays in half
+     * the L2, but a group has at least 28 tiles where the layer has them:
+     * each weight vector loaded is used once per tile of the group, and
+     * fewer uses than that make the kernel wait on the weights. */
+    const size_t v_tile = (size_t)WINO_POS * icb_n * BLK * sizeof(float);
+    int group = (int)((512 * 1024) / v_tile);
+    group = group < 28 ? 28 : group;
+    /* every thread gets a group, when there are tiles enough */
+    int share = cdiv(p->tiles, threads);
+    group = group > share ? share : group;
+    p->groups = cdiv(p->tiles, group);
+    p->group = cdiv(p->tiles, p->groups);
+
+    /* Too few groups to keep the threads busy: the output blocks are split
+     * too (each chunk transforms its group's input again; cheap next to the
+     * products when the channels are many and the tiles few). */
+    p->chunks = 1;
+    while (p->groups * p->chunks < 2 * threads && p->chunks * WINO_OCB < ocb_n)
+        p->chunks++;
+    p->ocb_chunk = cdiv(cdiv(ocb_n, p->chunks), WINO_OCB) * WINO_OCB;
+    p->chunks = cdiv(ocb_n, p->ocb_chunk);
+    p->items = p->groups * p->chunks;
+    p->threads = threads;
+    p->scratch_floats = (size_t)WINO_POS * (icb_n + WINO_OCB) * p->group * BLK;
+    return 1;
+}
+
+size_t wino_packed_floats(int out_c, int in_c)
+{
+    return (size_t)WINO_POS * ((out_c + BLK - 1) / BLK) * ((in_c + BLK - 1) / BLK) * BLK * BLK;
+}
+
+void wino_pack(float *dst, const float *w, const double *scale, int out_c, int in_c)
+{
+    const int ocb_n = (out_c + BLK - 1) / BLK, icb_n = (in_c + BLK - 1) / BLK;
+    const size_t pos_stride = (size_t)ocb_n * icb_n * BLK * BLK;
+    memset(dst, 0, wino_packed_floats(out_c, in_c) * sizeof(float));   /* the spare lanes */
+    for (int oc = 0; oc < out_c; oc++)
+        for (int ic = 0; ic < in_c; ic++) {
+            const float *g = w + ((size_t)oc * in_c + ic) * 9;
+            double gt[WINO_A][3];   /* G g */
+            for (int i = 0; i < WINO_A; i++)
+                for (int j = 0; j < 3; j++)
+                    gt[i][j] = (G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j]) *
+                               scale[oc];
+            float *d = dst + (((size_t)(oc / BLK) * icb_n + ic / BLK) * BLK + ic % BLK) * BLK +
+                       oc % BLK;
+            for (int i = 0; i < WINO_A; i++)
+                for (int j = 0; j < WINO_A; j++)   /* (G g) G^T */
+                    d[(i * WINO_A + j) * pos_stride] =
+                        (float)(gt[i][0] * G[j][0] + gt[i][1] * G[j][1] + gt[i][2] * G[j][2]);
+        }
+}
+
+/* V [36][icb_n][16] of tile (img, ty, tx): B^T d B for every input block,
+ * the pixels outside the input read as zeros whatever the halo holds. */
+static void input_tile(const struct conv_args *a, int img, int ty, int tx, float *v)
+{
+    const int icb_n = blk_cb(&a->in);
+    const int y0 = ty * WINO_M - a->pad_t, x0 = tx * WINO_M - a->pad_l;
+    for (int icb = 0; icb < icb_n; icb++) {
+        float d[WINO_A][WINO_A][BLK], t[WINO_A][WINO_A][BLK];
+        for (int i = 0; i < WINO_A; i++)
+            for (int j = 0; j < WINO_A; j++) {
+                const int y = y0 + i, x = x0 + j;
+                if (y >= 0 && y < a->in.h && x >= 0 && x < a->in.w)
+                    memcpy(d[i][j], blk_at(&a->in, img, icb, y, x), sizeof d[i][j]);
+                else
+                    memset(d[i][j], 0, sizeof d[i][j]);
+            }
+        for (int i = 0; i < WINO_A; i++)   /* t = B^T d */
+            for (int j = 0; j < WINO_A; j++)
+                for (int c = 0; c < BLK; c++) {
+                    float s = 0;
+                    for (int k = 0; k < WINO_A; k++)
+                        s += BT[i][k] * d[k][j][c];
+                    t[i][j][c] = s;
+                }
+        for (int i = 0; i < WINO_A; i++)   /* V = t B */
+            for (int j = 0; j < WINO_A; j++)
+                for (int c = 0; c < BLK; c++) {
+                    float s = 0;
+                    for (int k = 0; k < WINO_A; k++)
+                        s += t[i][k][c] * BT[j][k];
+                    v[((i * WINO_A + j) * icb_n + icb) * BLK + c] = s;
+                }
+    }
+}
+
+/* Output block ocb of tile (img, ty, tx) from its products m [36][16]:
+ * A^T m A + bias (+ residual) (ReLU), the pixels inside the output only. */
+static void output_tile(const struct conv_args *a, int img, int ocb, int ty, int tx,
+                        const float m[WINO_POS][BLK])
+{
+    float t[WINO_M][WINO_A][BLK];
+    for (int i = 0; i < WINO_M; i++)   /* t = A^T m */
+        for (int j = 0; j < WINO_A; j++)
+            for (int c = 0; c < BLK; c++) {
+                float s = 0;
+                for (int k = 0; k < WINO_A; k++)
+                    s += AT[i][k] * m[k * WINO_A + j][c];
+                t[i][j][c] = s;
+            }
+    for (int i = 0; i < WINO_M; i++)   /* Y = t A */
+        for (int j = 0; j < WINO_M; j++) {
+            const int y = ty * WINO_M + i, x = tx * WINO_M + j;
+            if (y >= a->out.h || x >= a->out.w)
+                continue;
+            float *o = blk_at(&a->out, img, ocb, y, x);
+            const float *r = a->res.p ? blk_at(&a->res, img, ocb, y, x) : NULL;
+            for (int c = 0; c < BLK; c++) {
+                float s = 0;
+                for (int k = 0; k < WINO_A; k++)
+                    s += t[i][k][c] * AT[j][k];
+                s += a->b[ocb * BLK + c] + (r ? r[c] : 0.0f);
+                o[c] = a->relu && s < 0 ? 0.0f : s;
+            }
+        }
+}
+
+/* One tile at a time: its input transform for all input blocks, then per
+ * output block the 36 sums over input channels and the output transform. */
+void wino_forward_c(const struct conv_args *a, const struct wino_plan *p, float *scratch)
+{
+    const int icb_n = blk_cb(&a->in), ocb_n = blk_cb(&a->out);
+    const size_t u_pos = (size_t)ocb_n * icb_n * BLK * BLK;
+#pragma omp parallel num_threads(p->threads)
+    {
+        float *v = scratch + (size_t)omp_get_thread_num() * p->scratch_floats; /* [36][icb_n][16] */
+#pragma omp for schedule(static)
+        for (int t = 0; t < p->tiles; t++) {
+            const int img = t / (p->tiles_h * p->tiles_w);
+            const int ty = t / p->tiles_w % p->tiles_h, tx = t % p->tiles_w;
+            input_tile(a, img, ty, tx, v);
+            for (int ocb = 0; ocb < ocb_n; ocb++) {
+                float m[WINO_POS][BLK];
+                for (int pos = 0; pos < WINO_POS; pos++) {
+                    for (int o = 0; o < BLK; o++)
+                        m[pos][o] = 0;
+                    for (int icb = 0; icb < icb_n; icb++) {
+                        const float *x = v + ((size_t)pos * icb_n + icb) * BLK;
+                        const float *u = a->w + pos * u_pos + ((size_t)ocb * icb_n + icb) * BLK * BLK;
+                        for (int i = 0; i < BLK; i++)
+                            for (int o = 0; o < BLK; o++)
+                                m[pos][o] += x[i] * u[i * BLK + o];
+                    }
+                }
+                output_tile(a, img, ocb, ty, tx, (const float(*)[BLK])m);
+            }
+            /* the first tile of a tile row writes that row's halo */
+            if (tx == 0) {
+                const int y1 = ty * WINO_M + WINO_M < a->out.h ? ty * WINO_M + WINO_M : a->out.h;
+                blk_zero_halo(&a->out, img, 0, ocb_n, ty * WINO_M, y1);
+            }
+        }
+    }
+}
+
+void wino_forward(const struct conv_args *a, const struct wino_plan *p, float *scratch)
+{
+    switch (cpu_isa()) {
+    case CPU_AVX512:
+        wino_forward_avx512(a, p, scratch);
+        break;
+    case CPU_AVX2:
+        wino_forward_avx2(a, p, scratch);
+        break;
+    default:
+        wino_forward_c(a, p, scratch);
+        break;
+    }
+}
