@@ -56,7 +56,7 @@ int wino_plan(const struct conv_args *a, int threads, struct wino_plan *p)
      * each weight vector loaded is used once per tile of the group, and
      * fewer uses than that make the kernel wait on the weights. */
     const size_t v_tile = (size_t)WINO_POS * icb_n * BLK * sizeof(float);
-    int group = (int)((512 * 1024) / v_tile);
+    int group = (int)((128 * 1024) / v_tile);
     group = group < 28 ? 28 : group;
     /* every thread gets a group, when there are tiles enough */
     int share = cdiv(p->tiles, threads);
@@ -87,21 +87,38 @@ void wino_pack(float *dst, const float *w, const double *scale, int out_c, int i
 {
     const int ocb_n = (out_c + BLK - 1) / BLK, icb_n = (in_c + BLK - 1) / BLK;
     const size_t pos_stride = (size_t)ocb_n * icb_n * BLK * BLK;
-    memset(dst, 0, wino_packed_floats(out_c, in_c) * sizeof(float));   /* the spare lanes */
-    for (int oc = 0; oc < out_c; oc++)
-        for (int ic = 0; ic < in_c; ic++) {
-            const float *g = w + ((size_t)oc * in_c + ic) * 9;
-            double gt[WINO_A][3];   /* G g */
-            for (int i = 0; i < WINO_A; i++)
-                for (int j = 0; j < 3; j++)
-                    gt[i][j] = (G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j]) *
-                               scale[oc];
-            float *d = dst + (((size_t)(oc / BLK) * icb_n + ic / BLK) * BLK + ic % BLK) * BLK +
-                       oc % BLK;
-            for (int i = 0; i < WINO_A; i++)
-                for (int j = 0; j < WINO_A; j++)   /* (G g) G^T */
-                    d[(i * WINO_A + j) * pos_stride] =
-                        (float)(gt[i][0] * G[j][0] + gt[i][1] * G[j][1] + gt[i][2] * G[j][2]);
+    /* One 16 x 16 block of filters at a time, the 16 output channels
+     * innermost (where the compiler vectorises), then 36 contiguous runs
+     * of 1 KiB: scattering each filter's 36 values over the whole array
+     * costs more than the arithmetic. */
+    for (int ocb = 0; ocb < ocb_n; ocb++)
+        for (int icb = 0; icb < icb_n; icb++) {
+            float u[WINO_POS][BLK][BLK];   /* [pos][16 in][16 out] */
+            memset(u, 0, sizeof u);        /* the spare lanes */
+            const int ocs = out_c - ocb * BLK < BLK ? out_c - ocb * BLK : BLK;
+            for (int i = 0; i < BLK && icb * BLK + i < in_c; i++) {
+                double g[9][BLK] = {{0}}, t[WINO_A][3][BLK];
+                for (int o = 0; o < ocs; o++) {
+                    const int oc = ocb * BLK + o;
+                    const float *src = w + ((size_t)oc * in_c + icb * BLK + i) * 9;
+                    for (int k = 0; k < 9; k++)
+                        g[k][o] = src[k] * scale[oc];
+                }
+                for (int r = 0; r < WINO_A; r++)   /* t = G g */
+                    for (int c = 0; c < 3; c++)
+                        for (int o = 0; o < BLK; o++)
+                            t[r][c][o] = G[r][0] * g[c][o] + G[r][1] * g[3 + c][o] +
+                                         G[r][2] * g[6 + c][o];
+                for (int r = 0; r < WINO_A; r++)   /* U = t G^T */
+                    for (int c = 0; c < WINO_A; c++)
+                        for (int o = 0; o < BLK; o++)
+                            u[r * WINO_A + c][i][o] = (float)(t[r][0][o] * G[c][0] +
+                                                              t[r][1][o] * G[c][1] +
+                                                              t[r][2][o] * G[c][2]);
+            }
+            float *d = dst + ((size_t)ocb * icb_n + icb) * BLK * BLK;
+            for (int pos = 0; pos < WINO_POS; pos++)
+                memcpy(d + pos * pos_stride, u[pos], sizeof u[pos]);
         }
 }
 
