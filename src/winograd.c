@@ -56,20 +56,25 @@ int wino_plan(const struct conv_args *a, int threads, struct wino_plan *p)
      * each weight vector loaded is used once per tile of the group, and
      * fewer uses than that make the kernel wait on the weights. */
     const size_t v_tile = (size_t)WINO_POS * icb_n * BLK * sizeof(float);
-    int group = (int)((128 * 1024) / v_tile);
+    int group = (int)((512 * 1024) / v_tile);
     group = group < 28 ? 28 : group;
-    /* every thread gets a group, when there are tiles enough */
-    int share = cdiv(p->tiles, threads);
-    group = group > share ? share : group;
     p->groups = cdiv(p->tiles, group);
-    p->group = cdiv(p->tiles, p->groups);
 
-    /* Too few groups to keep the threads busy: the output blocks are split
-     * too (each chunk transforms its group's input again; cheap next to the
-     * products when the channels are many and the tiles few). */
+    /* Every thread needs an item.  Another group reads all the weights
+     * again, another chunk of output blocks transforms the input again: with
+     * more output channels than tiles in a group the weights are the larger,
+     * so split them. */
     p->chunks = 1;
-    while (p->groups * p->chunks < 2 * threads && p->chunks * WINO_OCB < ocb_n)
-        p->chunks++;
+    while (p->groups * p->chunks < threads) {
+        if (p->chunks * WINO_OCB < ocb_n && a->out.c * p->groups >= p->tiles)
+            p->chunks++;
+        else if (p->groups < p->tiles)
+            p->groups++;
+        else
+            break;
+    }
+    p->group = cdiv(p->tiles, p->groups);
+    p->groups = cdiv(p->tiles, p->group);
     p->ocb_chunk = cdiv(cdiv(ocb_n, p->chunks), WINO_OCB) * WINO_OCB;
     p->chunks = cdiv(ocb_n, p->ocb_chunk);
     p->items = p->groups * p->chunks;
