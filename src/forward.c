@@ -23,6 +23,7 @@
 #include "blk.h"
 #include "conv.h"
 #include "ops.h"
+#include "winograd.h"
 
 enum op_kind {
     OP_INPUT, OP_CONV, OP_AFFINE, OP_RELU, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_FLATTEN,
@@ -47,6 +48,9 @@ struct op {
     float *w, *b;            /* conv: conv_pack's [cb(out_c)][cb(in_c)][k][k][16][16] + [cb*16],
                               * BN folded; affine: scale + shift [cb*16];
                               * dense: ops_dense_pack's [ceil(out_c/64)][in_c][64] + [cb*16] */
+    int wino;                /* conv: by Winograd, cut as wp; w is wino_pack's
+                              * [36][cb(out_c)][cb(in_c)][16][16] */
+    struct wino_plan wp;
 };
 
 struct value {
@@ -76,6 +80,7 @@ struct fwd {
     const float *input;      /* the caller's planar input during fwd_run */
     double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
     int release_weights;     /* hand each layer's unpacked weights back once packed */
+    float *scratch;          /* Winograd's, [threads][largest wp.scratch_floats] */
 };
 
 /* The value's layout without its buffer (p = NULL). */
@@ -287,6 +292,26 @@ static void plan_halos(struct fwd *f)
     }
 }
 
+/* With fwd_opts.winograd, the 3x3 stride-1 convs Winograd is expected to
+ * run faster take it; their scratch is the largest any needs, per thread. */
+static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err *e)
+{
+    size_t scratch = 0;
+    for (int i = 0; opts && opts->winograd && i < f->n_ops; i++) {
+        struct op *o = &f->op[i];
+        if (o->kind != OP_CONV || !wino_applies(o->l->k, o->l->stride))
+            continue;
+        struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
+                              .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+        o->wino = wino_plan(&a, omp_get_max_threads(), &o->wp);
+        if (o->wino && o->wp.threads * o->wp.scratch_floats > scratch)
+            scratch = o->wp.threads * o->wp.scratch_floats;
+    }
+    if (scratch && !(f->scratch = aligned_alloc(ALIGN, round_up(scratch * sizeof(float), ALIGN))))
+        return err_set(e, "forward: out of memory for %zu floats of Winograd scratch", scratch);
+    return 0;
+}
+
 /* Floats of an op's packed weights (w) and of its bias or shift (b); both 0
  * for ops without weights.  Every part is a multiple of 16 floats, so each
  * starts on a cache line. */
@@ -296,7 +321,9 @@ static void op_param_floats(const struct op *o, size_t *w, size_t *b)
     const size_t lanes = round_up((size_t)l->out_c, BLK);
     *w = *b = 0;
     if (o->kind == OP_CONV)
-        *w = round_up(conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN), *b = lanes;
+        *w = round_up(o->wino ? wino_packed_floats(l->out_c, l->in_c)
+                              : conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN),
+        *b = lanes;
     else if (o->kind == OP_AFFINE)
         *w = lanes, *b = lanes;
     else if (o->kind == OP_DENSE)
@@ -375,7 +402,10 @@ static int fold_weights(struct fwd *f, struct err *e)
                 sc_of[oc] = sc;
                 o->b[oc] = (float)shift;
             }
-            conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
+            if (o->wino)
+                wino_pack(o->w, l->w, sc_of, l->out_c, l->in_c);
+            else
+                conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
             if (f->release_weights)
                 net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
         } else if (o->kind == OP_AFFINE) {
@@ -441,7 +471,8 @@ static int plan_buffers(struct fwd *f, struct err *e)
     return 0;
 }
 
-int fwd_plan(struct fwd **out, const struct net *n, int batch, struct err *e)
+int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_opts *o,
+             struct err *e)
 {
     *out = NULL;
     if (batch < 1)
@@ -464,6 +495,9 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, struct err *e)
         rc = plan(f, n, s, e);
     if (!rc) {
         plan_halos(f);
+        rc = plan_winograd(f, o, e);
+    }
+    if (!rc) {
         f->params_bytes = params_bytes(f);
         rc = plan_buffers(f, e);
     }
@@ -487,7 +521,7 @@ int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e)
 int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
 {
     /* Without release, fwd_pack only reads the net. */
-    if (fwd_plan(out, n, batch, e))
+    if (fwd_plan(out, n, batch, NULL, e))
         return -1;
     if (fwd_pack(*out, (struct net *)n, 0, e)) {
         fwd_free(*out);
@@ -499,7 +533,7 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
 
 int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
 {
-    if (fwd_plan(out, n, batch, e))
+    if (fwd_plan(out, n, batch, NULL, e))
         return -1;
     if (fwd_pack(*out, n, 1, e)) {
         fwd_free(*out);
@@ -541,9 +575,10 @@ uint64_t fwd_params_layout(const struct fwd *f)
         if (!w)
             continue;
         /* what decides the values: the layer and its weights' names, shapes,
-         * the BatchNorm folded in and its epsilon */
+         * the BatchNorm folded in and its epsilon, the packing (Winograd's or not) */
         const struct layer *bn = o->kind == OP_CONV ? o->bn : NULL;
-        const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b};
+        const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b,
+                             o->wino};
         const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
         h = hash_bytes(h, shape, sizeof shape);
         h = hash_bytes(h, &eps, sizeof eps);
@@ -575,7 +610,10 @@ static void run_op(const struct fwd *f, const struct op *o)
         };
         if (o->in2 >= 0)
             a.res = value_blk(f, o->in2);
-        conv_forward(&a);
+        if (o->wino)
+            wino_forward(&a, &o->wp, f->scratch);
+        else
+            conv_forward(&a);
         break;
     }
     case OP_AFFINE:
@@ -659,6 +697,7 @@ void fwd_free(struct fwd *f)
     if (f->bufs)
         munmap(f->bufs, f->bufs_bytes);
     free(f->buf);
+    free(f->scratch);
     if (f->mapping)
         munmap(f->mapping, f->mapping_bytes);
     free(f->op);

@@ -22,10 +22,18 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e);
  * read as zeros afterwards. */
 int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e);
 
+/* Choices of how the forward pass computes; all zeros (or NULL) is the default. */
+struct fwd_opts {
+    int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
+                     * where it is expected to be faster */
+};
+
 /* The two halves of fwd_create, for a caller that may find the packed
- * weights elsewhere (packed_cache.c): fwd_plan needs only the net's shapes;
- * fwd_pack folds and packs its loaded weights (releasing them if asked). */
-int fwd_plan(struct fwd **out, const struct net *n, int batch, struct err *e);
+ * weights elsewhere (packed_cache.c) or wants options (o may be NULL):
+ * fwd_plan needs only the net's shapes; fwd_pack folds and packs its loaded
+ * weights (releasing them if asked). */
+int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_opts *o,
+             struct err *e);
 int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e);
 
 /* The packed block fwd_pack made (bytes long, 64-byte aligned). */

@@ -49,7 +49,7 @@ static const char usage_main[] =
 
 static const char usage_classify[] =
     "usage: resnet classify [-m NAME|SPEC.json] [-w WEIGHTS] [-k K] [-f text|tsv|json]\n"
-    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] PATH...\n"
+    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] [--winograd] PATH...\n"
     "\n"
     "Print the top-K ImageNet (or the spec's) labels of each JPEG or PNG image.\n"
     "A PATH may be a file, a directory (its images in sorted order; files that are\n"
@@ -73,6 +73,8 @@ static const char usage_classify[] =
     "      --no-cache           neither use nor write the packed-weight cache (the\n"
     "                           weights packed for the kernels, kept in the cache\n"
     "                           folder's packed/ so later runs start ~5x faster)\n"
+    "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
+    "                           it is faster (probabilities differ by ~1e-5)\n"
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
@@ -92,7 +94,7 @@ static const char usage_summary[] =
 
 static const char usage_bench[] =
     "usage: resnet bench [-m NAME|SPEC.json] [-w WEIGHTS] [-b BATCH] [-t THREADS]\n"
-    "                    [-n RUNS] [--size N] [--layers] [-f text|json]\n"
+    "                    [-n RUNS] [--size N] [--layers] [--winograd] [-f text|json]\n"
     "\n"
     "Time the forward pass: warm-up runs (at least one, and at least 0.2 s), then\n"
     "RUNS timed runs; prints the median and minimum ms per batch, images/s, GFLOP/s\n"
@@ -107,6 +109,8 @@ static const char usage_bench[] =
     "  -n, --runs N             timed runs (default 10)\n"
     "      --size N             run the net on NxN inputs instead of the spec's\n"
     "      --layers             also print each op's median ms and GFLOP/s\n"
+    "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
+    "                           it is faster (GFLOP/s still counts direct multiply-adds)\n"
     "  -f, --format FMT         text (default) or json: one object with model, input,\n"
     "                           batch, threads, runs, warmup, ms_median, ms_min,\n"
     "                           images_per_s, gflop_per_batch, gflops, peak_gflops,\n"
@@ -261,9 +265,9 @@ static int load_net(const char *model, const char *weights, int random_ok, int s
  * the packed cache when it holds them (the weight file is not even opened),
  * else loaded, packed and written to the cache for the next process. */
 static int open_forward(struct fwd **f, struct net *n, const char *path, int batch, int cache,
-                        struct err *e)
+                        const struct fwd_opts *o, struct err *e)
 {
-    if (fwd_plan(f, n, batch, e))
+    if (fwd_plan(f, n, batch, o, e))
         return -1;
     struct packed_cache pc;
     int cached = cache && packed_cache_find(&pc, *f, path) == 0;
@@ -396,7 +400,7 @@ static void progress_draw(struct progress *pr)
 
 static int cmd_classify(int argc, char **argv)
 {
-    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE };
+    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"top", required_argument, 0, 'k'},   {"format", required_argument, 0, 'f'},
@@ -404,10 +408,12 @@ static int cmd_classify(int argc, char **argv)
         {"recursive", no_argument, 0, 'r'},   {"null", no_argument, 0, '0'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
-        {"no-cache", no_argument, 0, OPT_NO_CACHE}, {0, 0, 0, 0}};
+        {"no-cache", no_argument, 0, OPT_NO_CACHE},
+        {"winograd", no_argument, 0, OPT_WINOGRAD}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int k = 5, threads = 0, quiet = 0, no_cache = 0, opt;
     struct pipe_opts po = {.batch = 1};
+    struct fwd_opts fo = {0};
     enum format fmt = FMT_TEXT;
     while ((opt = getopt_long(argc, argv, "m:w:k:f:t:b:r0qh", opts, NULL)) != -1) {
         switch (opt) {
@@ -445,6 +451,7 @@ static int cmd_classify(int argc, char **argv)
             break;
         }
         case OPT_NO_CACHE: no_cache = 1; break;
+        case OPT_WINOGRAD: fo.winograd = 1; break;
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
         }
@@ -475,7 +482,7 @@ static int cmd_classify(int argc, char **argv)
     /* The first images decode on the pipeline's thread while the weights
      * are mapped or packed. */
     if (pipe_open(&pipe, argv + optind, argc - optind, &net.arch, &po, &e) ||
-        open_forward(&fwd, &net, weights, po.batch, !no_cache, &e)) {
+        open_forward(&fwd, &net, weights, po.batch, !no_cache, &fo, &e)) {
         fail(e.msg);
         goto out;
     }
@@ -616,9 +623,11 @@ static int cmd_bench(int argc, char **argv)
         {"batch", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
         {"runs", required_argument, 0, 'n'},  {"size", required_argument, 0, 's'},
         {"layers", no_argument, 0, 'l'},      {"format", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"winograd", no_argument, 0, 'W'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, opt;
+    struct fwd_opts fo = {0};
     while ((opt = getopt_long(argc, argv, "m:w:b:t:n:f:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
@@ -640,6 +649,7 @@ static int cmd_bench(int argc, char **argv)
                 return usage_error(usage_bench, "--size needs a positive integer, not \"%s\"", optarg);
             break;
         case 'l': layers = 1; break;
+        case 'W': fo.winograd = 1; break;
         case 'f':
             if (!strcmp(optarg, "text")) json = 0;
             else if (!strcmp(optarg, "json")) json = 1;
@@ -658,9 +668,9 @@ static int cmd_bench(int argc, char **argv)
         return EXIT_USAGE;
     struct fwd *f;
     struct err e;
-    if (fwd_create_releasing(&f, &n, batch, &e)) {
+    if (fwd_plan(&f, &n, batch, &fo, &e) || fwd_pack(f, &n, 1, &e)) {
         fail(e.msg);
-        net_free(&n);
+        fwd_free(f), net_free(&n);
         return EXIT_USAGE;
     }
     size_t count = (size_t)batch * 3 * n.arch.in_h * n.arch.in_w;

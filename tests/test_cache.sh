@@ -87,6 +87,19 @@ check "4 processes at once: all right" \
 check "4 processes at once: one entry, no temporary files left" \
     sh -c "[ \$(ls '$PACKED' | wc -l) -eq 1 ] && ! ls '$PACKED' | grep -q tmp"
 
+# Winograd's packing is another layout: an entry of its own beside the
+# direct path's, never mistaken for it.
+$R classify $M --winograd --no-cache -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/wino" 2>/dev/null
+$R classify $M --winograd -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/wino1" 2>/dev/null
+$R classify $M --winograd -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/wino2" 2>/dev/null
+check "--winograd: an entry of its own beside the direct path's" [ "$(ls "$PACKED" | wc -l)" -eq 2 ]
+check "--winograd: written and then mapped, the same output as packed" \
+    sh -c "cmp '$T/wino' '$T/wino1' && cmp '$T/wino' '$T/wino2'"
+check "--winograd: other rounding than the direct path (the checks above mean something)" \
+    sh -c "! cmp -s '$T/direct2' '$T/wino'"
+$R classify $M -f tsv $IMG/chelsea.jpg $IMG/coffee.png >"$T/out" 2>/dev/null
+check "the direct path still maps its own entry" cmp "$T/direct2" "$T/out"
+
 # The full-size network: the cached resnet50 answers as the packed one does.
 W50=tests/cache/resnet50/weights.safetensors
 if [ -f "$W50" ]; then

@@ -15,7 +15,9 @@
  *     (small nets only);
  *   - all of it under every kernel ISA the CPU supports (cpu_set_isa), the
  *     ISA named at the start of each line; the narrower ISAs run the
- *     full-size nets on their first image only.
+ *     full-size nets on their first image only;
+ *   - all of it again with the Winograd convolutions (fwd_opts.winograd,
+ *     "winograd" after the ISA), to the same tolerances.
  * Every line reports the largest difference, so a drift shows before it fails.
  *
  * Usage: build/test_parity [TESTS_DIR]   (default "tests", run from the repo root) */
@@ -122,6 +124,22 @@ static void format_top(const int *idx, int k, char *buf, size_t len)
         o += (size_t)snprintf(buf + o, len - o, "%s%d", j ? "," : "", idx[j]);
 }
 
+/* The forward pass's options: direct convolutions, then Winograd. */
+static struct fwd_opts opts;
+
+/* fwd_create with opts */
+static int create(struct fwd **f, struct net *n, int batch, struct err *e)
+{
+    if (fwd_plan(f, n, batch, &opts, e) < 0)
+        return -1;
+    if (fwd_pack(*f, n, 0, e) < 0) {
+        fwd_free(*f);
+        *f = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* One case directory: everything its expected files hold. */
 struct ref_case {
     char dir[PATH_LEN];
@@ -196,7 +214,7 @@ static void check_weights(struct ref_case *c, const char *weights, int batched)
     }
     struct net *n = load_net(c, weights);
     struct fwd *f = NULL;
-    if (n && fwd_create(&f, n, 1, &e) < 0) {
+    if (n && create(&f, n, 1, &e) < 0) {
         CHECK(0, "%s %s: fwd_create(batch 1): %s", c->label, dt, e.msg);
         f = NULL;
     }
@@ -240,7 +258,7 @@ static void check_weights(struct ref_case *c, const char *weights, int batched)
         float *in = malloc((size_t)n_img * (size_t)c->in_len * sizeof(float));
         for (int i = 0; i < n_img; i++)
             memcpy(in + (long)i * c->in_len, c->input[i], (size_t)c->in_len * sizeof(float));
-        if (fwd_create(&fb, n, n_img, &e) < 0) {
+        if (create(&fb, n, n_img, &e) < 0) {
             CHECK(0, "%s %s: fwd_create(batch %d): %s", c->label, dt, n_img, e.msg);
         } else {
             const float *p = fwd_run(fb, in);
@@ -339,7 +357,8 @@ static int run_cases(const char *root, const char *sub, const char *images_dir, 
         path_join(path, dir, cases.name[i]);
         if (!is_file(path_join(spec, path, "spec.json")))
             continue;
-        snprintf(label, sizeof label, "%s %s/%s", cpu_isa_name(cpu_isa()), sub, cases.name[i]);
+        snprintf(label, sizeof label, "%s%s %s/%s", cpu_isa_name(cpu_isa()),
+                 opts.winograd ? " winograd" : "", sub, cases.name[i]);
         run_case(path, label, images_dir, batched);
         ran++;
     }
@@ -356,21 +375,25 @@ int main(int argc, char **argv)
     /* Widest ISA first, as the binary would pick it; RESNET_ISA, when set,
      * limits the run to that one ISA. */
     const char *only = getenv("RESNET_ISA");
+    int widest = 1;
     for (int isa = CPU_N_ISA - 1; isa >= 0; isa--) {
         if (!cpu_supports((enum cpu_isa)isa) ||
             (only && strcmp(only, cpu_isa_name((enum cpu_isa)isa))))
             continue;
         cpu_set_isa((enum cpu_isa)isa);
-        /* Batch N is checked on the small nets only: it costs a second forward
-         * pass per image, and a batching bug shows at any size. */
-        int n = run_cases(root, "fixtures", images_dir, 1);
-        CHECK(n > 0, "%s: %d committed parity case(s) in %s/fixtures", cpu_isa_name(cpu_isa()), n,
-              root);
-        image_limit = check_preprocessing ? 0 : 1;
-        if (run_cases(root, "cache", images_dir, 0) == 0 && check_preprocessing)
-            printf("# note: no full-size references in %s/cache (made by `make test` when "
-                   "python3-torch is installed)\n", root);
-        check_preprocessing = 0;
+        for (opts.winograd = 0; opts.winograd < 2; opts.winograd++) {
+            /* Batch N is checked on the small nets only: it costs a second forward
+             * pass per image, and a batching bug shows at any size. */
+            int n = run_cases(root, "fixtures", images_dir, 1);
+            CHECK(n > 0, "%s%s: %d committed parity case(s) in %s/fixtures",
+                  cpu_isa_name(cpu_isa()), opts.winograd ? " winograd" : "", n, root);
+            image_limit = widest ? 0 : 1;
+            if (run_cases(root, "cache", images_dir, 0) == 0 && check_preprocessing)
+                printf("# note: no full-size references in %s/cache (made by `make test` when "
+                       "python3-torch is installed)\n", root);
+            check_preprocessing = 0;
+        }
+        widest = 0;
     }
     return CHECK_DONE();
 }
