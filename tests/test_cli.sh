@@ -16,7 +16,7 @@ check "bench --help exits 0" sh -c "$R bench --help | grep -q -- '--batch'"
 check "unknown command exits 2" status_is 2 $R frobnicate
 check "no command exits 2" status_is 2 $R
 check "every documented option of classify is in the man page" sh -c \
-    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels no-cache size layers; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
+    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels no-cache size layers winograd; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
 
 # --- classify: formats ---
 $R classify $M -k 3 $IMG/chelsea.jpg $IMG/coffee.png >"$T/text" 2>"$T/err"
@@ -88,6 +88,13 @@ check "-0 reads NUL-separated paths from stdin" \
 $R classify $M -f tsv -b 1 -r "$T/dir" $IMG >"$T/b1"
 $R classify $M -f tsv -b 3 -r "$T/dir" $IMG >"$T/b3"
 check "-b 3 prints the same results, in the same order, as -b 1" cmp -s "$T/b1" "$T/b3"
+$R classify $M -f tsv -k 3 -b 3 -r --winograd "$T/dir" $IMG >"$T/wino"
+check "--winograd: the same labels in the same order as the direct path" \
+    sh -c "cut -f1-3,5 '$T/b1' | awk -F'\t' '\$2<=3' >'$T/b1.top3' && cut -f1-3,5 '$T/wino' | cmp -s - '$T/b1.top3'"
+check "--winograd: probabilities within 1e-4 of the direct path's" \
+    sh -c "awk -F'\t' '\$2<=3' '$T/b1' | paste - '$T/wino' | awk -F'\t' '{d=\$4-\$9; if (d<0) d=-d; if (d>1e-4) exit 1}'"
+check "classify and bench --help document --winograd" \
+    sh -c "$R classify --help | grep -q -- '--winograd' && $R bench --help | grep -q -- '--winograd'"
 $R classify $M -f tsv -b 3 -r "$T/dir" 2>"$T/err" >/dev/null
 check "no progress line when stderr is not a terminal" [ ! -s "$T/err" ]
 if command -v script >/dev/null 2>&1; then
