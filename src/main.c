@@ -114,7 +114,8 @@ static const char usage_bench[] =
     "  -f, --format FMT         text (default) or json: one object with model, input,\n"
     "                           batch, threads, runs, warmup, ms_median, ms_min,\n"
     "                           images_per_s, gflop_per_batch, gflops, peak_gflops,\n"
-    "                           peak_isa, peak_percent and, with --layers,\n"
+    "                           peak_isa, peak_percent, winograd (true with\n"
+    "                           --winograd) and, with --layers,\n"
     "                           layers: [{name, ms, gflops}, ...]\n"
     "  -h, --help               this help\n";
 
@@ -565,12 +566,13 @@ static int cmd_summary(int argc, char **argv)
 
 static void print_bench_text(const struct net *n, const struct fwd *f, int batch,
                              const struct bench_times *t, const struct bench_peak *pk,
-                             const double *layer_ms)
+                             const double *layer_ms, int winograd)
 {
     double gflop = 2.0 * n->macs * batch / 1e9;
     double gflops = gflop * 1000.0 / t->ms_median;
     printf("model %s, %dx%d, batch %d, threads %d, %d runs after %d warm-up\n", n->arch.name,
            n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
+    printf("convolutions: %s\n", winograd ? "direct, 3x3 stride 1 by Winograd F(4x4,3x3)" : "direct");
     printf("ms per batch: median %.3f, min %.3f\n", t->ms_median, t->ms_min);
     printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
     printf("GFLOP/s: %.1f (%.3f GFLOP per batch)\n", gflops, gflop);
@@ -592,7 +594,7 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
 
 static void print_bench_json(const struct net *n, const struct fwd *f, int batch,
                              const struct bench_times *t, const struct bench_peak *pk,
-                             const double *layer_ms)
+                             const double *layer_ms, int winograd)
 {
     double gflop = 2.0 * n->macs * batch / 1e9, gflops = gflop * 1000.0 / t->ms_median;
     printf("{\"model\":");
@@ -603,6 +605,7 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
            ",\"gflops\":%.6g", t->ms_median, t->ms_min, batch * 1000.0 / t->ms_median, gflop, gflops);
     printf(",\"peak_gflops\":%.6g,\"peak_isa\":\"%s\",\"peak_percent\":%.4g", pk->gflops,
            pk->isa, 100.0 * gflops / pk->gflops);
+    printf(",\"winograd\":%s", winograd ? "true" : "false");
     if (layer_ms) {
         printf(",\"layers\":[");
         for (int i = 0; i < fwd_op_count(f); i++) {
@@ -692,7 +695,7 @@ static int cmd_bench(int argc, char **argv)
         status = EXIT_USAGE;
     } else {
         bench_peak(omp_get_max_threads(), &pk);
-        (json ? print_bench_json : print_bench_text)(&n, f, batch, &t, &pk, layer_ms);
+        (json ? print_bench_json : print_bench_text)(&n, f, batch, &t, &pk, layer_ms, fo.winograd);
     }
     free(in), free(layer_ms), fwd_free(f), net_free(&n);
     return status;

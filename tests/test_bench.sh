@@ -46,12 +46,16 @@ check "no weights: says so on stderr, not stdout" \
 
 # --- JSON report ---
 if [ -x $PY ]; then
+    $R bench $M -n 1 -t 1 --winograd -f json >"$T/wjson" 2>/dev/null
+    check "json: winograd is true with --winograd" json_ok "$T/wjson" "o['winograd'] is True"
+    check "text: says which convolutions ran" \
+        sh -c "$R bench $M -n 1 --winograd 2>/dev/null | grep -q '^convolutions: direct, 3x3 stride 1 by Winograd'"
     $R bench $M -n 3 -b 2 -t 1 -f json >"$T/json" 2>"$T/err"
     check "json: exit 0" [ $? -eq 0 ]
     check "json: one object with every documented key" json_ok "$T/json" \
         "all(k in o for k in ('model', 'batch', 'threads', 'ms_median', 'ms_min', 'images_per_s', \
-                              'gflops', 'peak_gflops', 'peak_percent'))" \
-        "'layers' not in o"
+                              'gflops', 'peak_gflops', 'peak_percent', 'winograd'))" \
+        "'layers' not in o" "o['winograd'] is False"
     check "json: model, batch, threads and runs as asked" json_ok "$T/json" \
         "o['model'] == 'basic-small'" "o['batch'] == 2" "o['threads'] == 1" "o['runs'] == 3" \
         "o['warmup'] >= 1" "o['input'] == [64, 64]"
