@@ -142,8 +142,12 @@ if [ $DO_BENCH -eq 1 ]; then
                 what="$m batch $b threads $t"
                 note "$what"
                 export OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t
-                has_peer resnet && run resnet "$what" "$ROOT/resnet" bench -m "$m" \
-                    -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                if has_peer resnet; then
+                    run resnet "$what" "$ROOT/resnet" bench -m "$m" \
+                        -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                    run resnet "$what --winograd" "$ROOT/resnet" bench -m "$m" --winograd \
+                        -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                fi
                 has_peer ort && run onnxruntime "$what" node "$HERE/ort_bench.js" bench \
                     --onnx "$CACHE/$m.onnx" --model "$m" --batch "$b" --threads "$t" --runs "$RUNS"
                 if has_peer torch; then
@@ -175,10 +179,14 @@ if [ $DO_CLASSIFY -eq 1 ]; then
             export RESNET_HOME=$CACHE/resnet_home
             run resnet "classify $m" "${P[@]}" --peer resnet --variant "packed cache" --top1-field 2 -- \
                 "$ROOT/resnet" classify -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv "$PHOTO"
-            run resnet "classify $m --no-cache" "${P[@]}" --peer resnet --variant "--no-cache" \
+            run resnet "classify $m --no-cache" "${P[@]}" --peer resnet --variant "no cache" \
                 --top1-field 2 -- \
                 "$ROOT/resnet" classify --no-cache -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv \
                 "$PHOTO"
+            run resnet "classify $m --winograd" "${P[@]}" --peer resnet \
+                --variant "packed cache, winograd" --top1-field 2 -- \
+                "$ROOT/resnet" classify --winograd -m "$m" -w "$CACHE/$m.safetensors" -t "$t" \
+                -f tsv "$PHOTO"
         fi
         has_peer ort && run onnxruntime "classify $m" "${P[@]}" --peer onnxruntime -- \
             node "$HERE/ort_bench.js" classify --onnx "$CACHE/$m.onnx" --threads "$t" "$PHOTO"

@@ -9,9 +9,9 @@ RESULTS.jsonl holds one JSON object per line:
   - process lines of proctime.py ("kind": "process", "peer", "variant", "model",
     "ms_median", "top1").
 Per row, each peer's median is shown with its ratio to the fastest peer of
-the row; a peer measured several ways (PyTorch) is shown at its best, and a second table lists
-every variant, so it is visible whether channels_last, TorchScript or
-OpenBLAS helped.
+the row; a peer measured several ways (resnet direct and --winograd, PyTorch
+eager, channels_last and TorchScript) is shown at its best, and tables list
+every variant, so it is visible which helped.
 """
 import argparse
 import json
@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--versions", default="")
     args = ap.parse_args()
 
-    bench, proc, peak, variants, resnet_proc = {}, {}, {}, {}, {}
+    bench, proc, peak, variants, resnet_proc, direct_runs = {}, {}, {}, {}, {}, []
     for line in open(args.results):
         o = json.loads(line)
         if o.get("kind") == "process":
@@ -48,20 +48,23 @@ def main():
                 row[o["peer"]] = o
             continue
         if "peer" not in o:  # resnet bench -f json; its share of the peak is set below
-            o["peer"], o["variant"] = "resnet", ""
+            o["peer"], o["variant"] = "resnet", "winograd" if o.get("winograd") else "direct"
             peak[o["threads"]] = max(peak.get(o["threads"], 0), o["peak_gflops"])
         key = (o["model"], o["batch"], o["threads"])
         variants.setdefault(key, {})[(o["peer"], o["variant"])] = o["ms_median"]
+        if o["peer"] == "resnet" and o["variant"] == "direct":
+            direct_runs.append(o)
         best = bench.setdefault(key, {}).get(o["peer"])
         if best is None or o["ms_median"] < best["ms_median"]:
             bench[key][o["peer"]] = o
 
     # Each resnet run measured the peak again; another process can only have
     # lowered it, so the share is taken of the best measurement per thread count.
-    for row in bench.values():
-        o = row.get("resnet")
-        if o:
-            o["variant"] = f"{100 * o['gflops'] / peak[o['threads']]:.0f}% of peak"
+    # Winograd does fewer multiply-adds than it is credited with: no share.
+    def resnet_note(o):
+        if o["variant"] == "winograd":
+            return "winograd"
+        return f"direct, {100 * o['gflops'] / peak[o['threads']]:.0f}% of peak"
 
     out = []
     peaks = ", ".join(f"{peak[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in sorted(peak))
@@ -87,14 +90,32 @@ def main():
                 if o is None:
                     cells.append("-")
                     continue
-                note = o["variant"] if p in ("resnet", "pytorch") else ""
+                note = resnet_note(o) if p == "resnet" else o["variant"] if p == "pytorch" else ""
                 cells.append(cell(o["ms_median"], best, note))
             out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
         out.append("")
         images = [(k, o) for k, r in sorted(bench.items()) for p, o in r.items() if p == "resnet"]
         if images:
-            out.append("resnet images/s: " + ", ".join(
+            out.append("resnet images/s (its faster path): " + ", ".join(
                 f"{k[0]} b{k[1]} t{k[2]} {k[1] * 1000 / o['ms_median']:.1f}" for k, o in images) + ".")
+            out.append("")
+
+        resnet_variants = [v for v in ("direct", "winograd")
+                           if any(("resnet", v) in vs for vs in variants.values())]
+        if len(resnet_variants) > 1:
+            out.append("resnet's two paths, ms per batch (median): the default direct convolution "
+                       "(its share of the FP32 peak) and `--winograd`:")
+            out.append("")
+            out.append("| model | batch | threads | direct | --winograd | speed-up |")
+            out.append("|---|---:|---:|---:|---:|---:|")
+            for key in sorted(variants):
+                d, w = variants[key].get(("resnet", "direct")), variants[key].get(("resnet", "winograd"))
+                if d is None or w is None:
+                    continue
+                pct = next(100 * o["gflops"] / peak[o["threads"]] for o in direct_runs if
+                           (o["model"], o["batch"], o["threads"]) == key)
+                out.append(f"| {key[0]} | {key[1]} | {key[2]} | {fmt_ms(d)} ({pct:.0f}% of peak) | "
+                           f"{fmt_ms(w)} | {d / w:.2f}x |")
             out.append("")
 
         torch_variants = sorted({v for vs in variants.values() for (p, v) in vs if p == "pytorch"})
@@ -133,7 +154,9 @@ def main():
         notes = []
         for model in sorted(resnet_proc):
             for o in resnet_proc[model]:
-                fwd = bench.get((model, 1, o["threads"]), {}).get("resnet")
+                path = "winograd" if "winograd" in o["variant"] else "direct"
+                fwd_ms = variants.get((model, 1, o["threads"]), {}).get(("resnet", path))
+                fwd = {"ms_median": fwd_ms} if fwd_ms else None
                 what = f"{model} {o['variant'] or 'resnet'} {o['ms_median']:.1f} ms"
                 if fwd:
                     outside = o["ms_median"] - fwd["ms_median"]
