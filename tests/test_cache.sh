@@ -107,6 +107,13 @@ if [ -f "$W50" ]; then
     $R classify -w $W50 -f tsv $IMG/chelsea.jpg >/dev/null 2>&1
     $R classify -w $W50 -f tsv $IMG/chelsea.jpg >"$T/r50b" 2>/dev/null
     check "resnet50 from its cache entry: the same output as packed" cmp "$T/r50a" "$T/r50b"
+    check "resnet50 from its cache entry: peak resident memory <= the weight file + 64 MiB" \
+        /usr/bin/python3 -c "
+import os, resource, subprocess, sys
+subprocess.run(['$R', 'classify', '-w', '$W50', '$IMG/chelsea.jpg'], stdout=subprocess.DEVNULL, check=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+sys.exit(peak > os.path.getsize('$W50') + (64 << 20))
+"
 else
     echo "# note: tests/cache/resnet50 not generated; the resnet50 cache check is skipped"
 fi
