@@ -4,13 +4,16 @@
     proctime.py --peer P [--variant V] --model M --threads T --runs N --top1-field K -- CMD...
 
 Runs CMD once untimed (so every peer starts with its files in the page
-cache), then N times timed; prints one JSON line for report.py with the
+cache; what that run wrote, such as resnet's packed-weight cache, is synced
+to disk before timing, so no timed run shares the CPU with its writeback),
+then N times timed; prints one JSON line for report.py with the
 median and minimum ms and the top-1 class: field K (0-based, tab-separated)
 of the first line CMD printed.  A failing CMD is an error: exit status 1
 and its stderr.
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,6 +41,8 @@ def main():
             sys.exit(f"proctime.py: {' '.join(args.cmd)} exited with status {p.returncode}")
         if r:
             ms.append(dt)
+        else:
+            os.sync()
         out = p.stdout
     lines = out.splitlines()
     fields = lines[0].split("\t") if lines else []
