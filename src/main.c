@@ -75,6 +75,8 @@ static const char usage_classify[] =
     "                           folder's packed/ so later runs start ~5x faster)\n"
     "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
     "                           it is faster (probabilities differ by ~1e-5)\n"
+    "      --timing             at the end, one line on stderr: where the time went\n"
+    "                           (start-up, waiting for images, forward pass, output)\n"
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
@@ -286,6 +288,8 @@ static int open_forward(struct fwd **f, struct net *n, const char *path, int bat
 
 /* --- classify --- */
 
+static double main_started;   /* omp_get_wtime() when main() began: classify --timing */
+
 enum format { FMT_TEXT, FMT_TSV, FMT_JSON };
 
 /* JSON string body: quotes, backslashes and control characters escaped. */
@@ -401,7 +405,7 @@ static void progress_draw(struct progress *pr)
 
 static int cmd_classify(int argc, char **argv)
 {
-    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD };
+    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD, OPT_TIMING };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"top", required_argument, 0, 'k'},   {"format", required_argument, 0, 'f'},
@@ -410,9 +414,10 @@ static int cmd_classify(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"no-cache", no_argument, 0, OPT_NO_CACHE},
-        {"winograd", no_argument, 0, OPT_WINOGRAD}, {0, 0, 0, 0}};
+        {"winograd", no_argument, 0, OPT_WINOGRAD}, {"timing", no_argument, 0, OPT_TIMING},
+        {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
-    int k = 5, threads = 0, quiet = 0, no_cache = 0, opt;
+    int k = 5, threads = 0, quiet = 0, no_cache = 0, timing = 0, opt;
     struct pipe_opts po = {.batch = 1};
     struct fwd_opts fo = {0};
     enum format fmt = FMT_TEXT;
@@ -453,6 +458,7 @@ static int cmd_classify(int argc, char **argv)
         }
         case OPT_NO_CACHE: no_cache = 1; break;
         case OPT_WINOGRAD: fo.winograd = 1; break;
+        case OPT_TIMING: timing = 1; break;
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
         }
@@ -495,9 +501,17 @@ static int cmd_classify(int argc, char **argv)
         goto out;
     }
     status = 0;
-    const struct pipe_batch *b;
-    while ((b = pipe_next(pipe))) {
+    const double ready = omp_get_wtime();
+    double waiting = 0, forward = 0;
+    for (;;) {
+        double t = omp_get_wtime();
+        const struct pipe_batch *b = pipe_next(pipe);
+        waiting += omp_get_wtime() - t;
+        if (!b)
+            break;
+        t = omp_get_wtime();
         const float *prob = fwd_run(fwd, b->input);
+        forward += omp_get_wtime() - t;
         progress_clear(&pr);
         for (int i = 0; i < b->n; i++) {
             const struct pipe_slot *s = &b->slot[i];
@@ -514,6 +528,14 @@ static int cmd_classify(int argc, char **argv)
     }
     progress_clear(&pr);
     free(idx);
+    if (timing) {
+        fflush(stdout);
+        const double total = omp_get_wtime() - main_started;
+        fprintf(stderr, "resnet: timing: %.2f ms from main() to the last result: start-up %.2f, "
+                "waiting for images %.2f, forward %.2f (%.1f%%), output %.2f\n", total * 1e3,
+                (ready - main_started) * 1e3, waiting * 1e3, forward * 1e3, 100 * forward / total,
+                (total - (ready - main_started) - waiting - forward) * 1e3);
+    }
 out:
     pipe_close(pipe);
     fwd_free(fwd);
@@ -777,6 +799,7 @@ static void print_builtin_models(FILE *out)
 
 int main(int argc, char **argv)
 {
+    main_started = omp_get_wtime();
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;

@@ -16,7 +16,7 @@ check "bench --help exits 0" sh -c "$R bench --help | grep -q -- '--batch'"
 check "unknown command exits 2" status_is 2 $R frobnicate
 check "no command exits 2" status_is 2 $R
 check "every documented option of classify is in the man page" sh -c \
-    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels no-cache size layers winograd; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
+    "for o in model weights top format threads depth batch runs help version recursive null quiet max-pixels no-cache winograd timing size layers winograd; do grep -qF -- \"\\\\-\\\\-\$o\" man/resnet.1 || exit 1; done"
 
 # --- classify: formats ---
 $R classify $M -k 3 $IMG/chelsea.jpg $IMG/coffee.png >"$T/text" 2>"$T/err"
@@ -147,6 +147,21 @@ sys.exit(peak > limit)
 else
     echo "# note: tests/cache/resnet50 not generated; the resnet50 memory check is skipped"
 fi
+
+# --- classify --timing ---
+$R classify $M -f tsv $IMG/chelsea.jpg >"$T/plain" 2>/dev/null
+$R classify $M -f tsv --timing $IMG/chelsea.jpg >"$T/timed" 2>"$T/err"
+check "--timing: the same results on stdout" cmp "$T/plain" "$T/timed"
+check "--timing: one line on stderr, its parts adding up to the total" /usr/bin/python3 -c "
+import re, sys
+lines = open('$T/err').read().splitlines()
+assert len(lines) == 1, lines
+m = re.fullmatch(r'resnet: timing: ([0-9.]+) ms from main\(\) to the last result: start-up ([0-9.]+), '
+                 r'waiting for images ([0-9.]+), forward ([0-9.]+) \(([0-9.]+)%\), output ([0-9.]+)', lines[0])
+total, start, wait, fwd, pct, outp = map(float, m.groups())
+assert fwd > 0 and abs(start + wait + fwd + outp - total) < 0.05, lines[0]
+assert abs(100 * fwd / total - pct) < 0.2, lines[0]
+"
 
 # --- start-up ---
 # libcurl and libhdf5 (and the ~30 libraries they bring) are dlopen'ed by
