@@ -178,14 +178,14 @@ if [ $DO_CLASSIFY -eq 1 ]; then
         if has_peer resnet; then
             export RESNET_HOME=$CACHE/resnet_home
             run resnet "classify $m" "${P[@]}" --peer resnet --variant "packed cache" --top1-field 2 -- \
-                "$ROOT/resnet" classify -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv "$PHOTO"
+                "$ROOT/resnet" classify --timing -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv "$PHOTO"
             run resnet "classify $m --no-cache" "${P[@]}" --peer resnet --variant "no cache" \
                 --top1-field 2 -- \
-                "$ROOT/resnet" classify --no-cache -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv \
+                "$ROOT/resnet" classify --timing --no-cache -m "$m" -w "$CACHE/$m.safetensors" -t "$t" -f tsv \
                 "$PHOTO"
             run resnet "classify $m --winograd" "${P[@]}" --peer resnet \
                 --variant "packed cache, winograd" --top1-field 2 -- \
-                "$ROOT/resnet" classify --winograd -m "$m" -w "$CACHE/$m.safetensors" -t "$t" \
+                "$ROOT/resnet" classify --timing --winograd -m "$m" -w "$CACHE/$m.safetensors" -t "$t" \
                 -f tsv "$PHOTO"
         fi
         has_peer ort && run onnxruntime "classify $m" "${P[@]}" --peer onnxruntime -- \

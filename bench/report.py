@@ -149,23 +149,20 @@ def main():
                 cells.append("-" if o is None else cell(o["ms_median"], best, note))
             out.append(f"| {model} | " + " | ".join(cells) + " |")
         out.append("")
-        # Start-up: the process against resnet's own forward pass at batch 1
-        # (bench's median, warm), which overstates the time outside it.
+        # Start-up: each resnet run's forward pass (classify --timing) against
+        # the whole of that same run.
         notes = []
         for model in sorted(resnet_proc):
             for o in resnet_proc[model]:
-                path = "winograd" if "winograd" in o["variant"] else "direct"
-                fwd_ms = variants.get((model, 1, o["threads"]), {}).get(("resnet", path))
-                fwd = {"ms_median": fwd_ms} if fwd_ms else None
                 what = f"{model} {o['variant'] or 'resnet'} {o['ms_median']:.1f} ms"
-                if fwd:
-                    outside = o["ms_median"] - fwd["ms_median"]
-                    what += (f" ({outside:.1f} ms, {100 * outside / o['ms_median']:.0f}%, outside "
-                             f"a {fwd['ms_median']:.1f} ms forward pass)")
+                if "forward_ms_median" in o:
+                    what += (f" (forward pass {o['forward_ms_median']:.1f} ms; outside it "
+                             f"{o['outside_percent_median']:.0f}%)")
                 notes.append(what)
         if notes:
-            out.append("resnet whole process (in brackets the time outside the forward pass, taking "
-                       "the forward pass as `resnet bench -b 1`'s median): " + "; ".join(notes) + ".")
+            out.append("resnet whole process, median, and in brackets the median of each run's "
+                       "forward pass (`classify --timing`) and of the share of that run spent "
+                       "outside it: " + "; ".join(notes) + ".")
             out.append("")
     print("\n".join(out).rstrip())
 
