@@ -28,22 +28,6 @@
 #define TOL_NAIVE 1e-4f   /* blocked C against naive: sums of up to ~5000 terms of O(1/sqrt(n)) */
 #define TOL_SIMD 2e-5f    /* SIMD against C: same order, FMA rounding */
 
-static uint32_t rng = 12345;
-
-static float frand(void)   /* uniform in [-1, 1) */
-{
-    rng = rng * 1664525u + 1013904223u;
-    return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
-}
-
-static float *frand_array(size_t n, float scale)
-{
-    float *a = malloc(n * sizeof *a);
-    for (size_t i = 0; i < n; i++)
-        a[i] = frand() * scale;
-    return a;
-}
-
 /* --- convolution --- */
 
 struct conv_case {
@@ -395,6 +379,7 @@ static void op_tests(void)
 
 int main(void)
 {
+    frand_seed(12345u);
     dispatch_tests();
     conv_tests();
     op_tests();

@@ -5,11 +5,35 @@
 #define RESNET_TESTUTIL_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "blk.h"
 #include "ops.h"
+
+
+/* Deterministic test data: a linear congruential generator each test seeds. */
+static uint32_t test_rng = 12345;
+
+static inline void frand_seed(uint32_t seed)
+{
+    test_rng = seed;
+}
+
+static inline float frand(void)   /* uniform in [-1, 1) */
+{
+    test_rng = test_rng * 1664525u + 1013904223u;
+    return (float)(test_rng >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+static inline float *frand_array(size_t n, float scale)
+{
+    float *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = frand() * scale;
+    return a;
+}
 
 /* The whole file, or NULL; *size gets its length. */
 static inline unsigned char *read_all(const char *path, size_t *size)
