@@ -38,8 +38,8 @@ check "text: images/s, GFLOP/s and the share of the measured peak" \
            && grep -Eq '^peak: [0-9.]+ GFLOP/s \((avx512|avx2|scalar) FMA loop' '$T/text'"
 check "text: weights given, so nothing on stderr" [ ! -s "$T/err" ]
 
-mkdir "$T/home"
-RESNET_HOME="$T/home" $R bench -m resnet20_cifar -n 2 >"$T/out" 2>"$T/err"
+mkdir "$T/weights_home"
+RESNET_HOME="$T/weights_home" $R bench -m resnet20_cifar -n 2 >"$T/out" 2>"$T/err"
 check "no weights: exit 0 on generated weights" [ $? -eq 0 ]
 check "no weights: says so on stderr, not stdout" \
     sh -c "grep -q 'generated weights' '$T/err' && ! grep -q 'generated' '$T/out'"
@@ -94,7 +94,7 @@ b = json.load(open('$T/s32'))['gflop_per_batch']
 assert 0.2 < b / a < 0.3, b / a
 "
 fi
-RESNET_HOME="$T/home" $R bench -m resnet20_cifar --size 48 -n 1 >"$T/out" 2>/dev/null
+RESNET_HOME="$T/weights_home" $R bench -m resnet20_cifar --size 48 -n 1 >"$T/out" 2>/dev/null
 check "--size 48 on a built-in model prints 48x48" grep -q '^model resnet20_cifar, 48x48,' "$T/out"
 
 # --- usage errors exit 2 ---

@@ -125,12 +125,12 @@ check "bad spec: exit 2, one line naming the key, nothing on stdout" \
 status_is 2 $R classify -m $FIX/spec.json -w tests/fixtures/bottleneck_small/weights.safetensors $IMG/rocket.jpg
 rc=$?
 check "mismatched weights: exit 2 naming the tensor" sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && grep -q 'conv1.weight has shape' '$T/err'"
-mkdir "$T/home"
-RESNET_HOME="$T/home" $R classify -m resnet18 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+mkdir "$T/weights_home"
+RESNET_HOME="$T/weights_home" $R classify -m resnet18 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
 check "no weights: exit 2 and says where to put them" \
-    sh -c "[ $? -eq 2 ] && grep -q '$T/home/resnet18.safetensors' '$T/err' && grep -q README '$T/err'"
-cp $FIX/weights.safetensors "$T/home/basic-small.safetensors"
-RESNET_HOME="$T/home" $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+    sh -c "[ $? -eq 2 ] && grep -q '$T/weights_home/resnet18.safetensors' '$T/err' && grep -q README '$T/err'"
+cp $FIX/weights.safetensors "$T/weights_home/basic-small.safetensors"
+RESNET_HOME="$T/weights_home" $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
 check "default weights found in \$RESNET_HOME/NAME.safetensors" [ $? -eq 0 ] && [ -s "$T/out" ]
 
 # --- memory: the weights are never held twice ---
