@@ -35,13 +35,27 @@
 #define H5_FUNCTIONS(X) \
     X(H5Aclose) X(H5Aexists) X(H5Aget_space) X(H5Aget_type) X(H5Aopen) X(H5Aread) X(H5Dclose) \
     X(H5Dget_space) X(H5Dget_space_status) X(H5Dget_type) X(H5Dopen2) X(H5Dread) \
-    X(H5Dvlen_reclaim) X(H5Eclear2) X(H5Eget_auto2) X(H5Eset_auto2) X(H5Ewalk2) X(H5Fclose) \
-    X(H5Fis_hdf5) X(H5Fopen) X(H5Gclose) X(H5Gopen2) X(H5Lexists) X(H5Pclose) X(H5Pcreate) \
-    X(H5Pset_elink_cb) X(H5Pset_fclose_degree) X(H5Pset_file_locking) X(H5Sclose) \
+    X(H5Eclear2) X(H5Eget_auto2) X(H5Eset_auto2) X(H5Ewalk2) X(H5Fclose) \
+    X(H5Fopen) X(H5Gclose) X(H5Gopen2) X(H5Lexists) X(H5Pclose) X(H5Pcreate) \
+    X(H5Pset_elink_cb) X(H5Pset_fclose_degree) X(H5Sclose) \
     X(H5Sget_simple_extent_dims) X(H5Sget_simple_extent_ndims) X(H5Sget_simple_extent_npoints) \
     X(H5Sget_simple_extent_type) X(H5Tclose) X(H5Tcopy) X(H5Tget_class) X(H5Tget_cset) \
     X(H5Tget_size) X(H5Tget_strpad) X(H5Tis_variable_str) X(H5Tset_cset) X(H5Tset_size) \
-    X(H5check_version) X(H5open)
+    X(H5check_version) X(H5open) \
+    H5_BY_VERSION(X) H5_FILE_LOCKING(X)
+/* the calls that differ between libhdf5 versions, as the code below uses them */
+#if H5_VERSION_GE(1, 12, 0)
+#define H5_BY_VERSION(X) X(H5Treclaim) X(H5Fis_accessible)
+#else
+#define H5_BY_VERSION(X) X(H5Dvlen_reclaim) X(H5Fis_hdf5)
+#endif
+#define H5_HAS_FILE_LOCKING \
+    (H5_VERSION_GE(1, 12, 1) || (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 11, 0)))
+#if H5_HAS_FILE_LOCKING
+#define H5_FILE_LOCKING(X) X(H5Pset_file_locking)
+#else
+#define H5_FILE_LOCKING(X)
+#endif
 #define H5_GLOBALS(X) \
     X(H5P_CLS_DATASET_ACCESS_ID_g) X(H5P_CLS_FILE_ACCESS_ID_g) X(H5P_CLS_GROUP_ACCESS_ID_g) \
     X(H5T_C_S1_g) X(H5T_NATIVE_FLOAT_g)
@@ -92,12 +106,14 @@ static int hdf5_open(const char *path, struct err *e)
 #define H5Dopen2 (hdf5.H5Dopen2)
 #define H5Dread (hdf5.H5Dread)
 #define H5Dvlen_reclaim (hdf5.H5Dvlen_reclaim)
+#define H5Treclaim (hdf5.H5Treclaim)
 #define H5Eclear2 (hdf5.H5Eclear2)
 #define H5Eget_auto2 (hdf5.H5Eget_auto2)
 #define H5Eset_auto2 (hdf5.H5Eset_auto2)
 #define H5Ewalk2 (hdf5.H5Ewalk2)
 #define H5Fclose (hdf5.H5Fclose)
 #define H5Fis_hdf5 (hdf5.H5Fis_hdf5)
+#define H5Fis_accessible (hdf5.H5Fis_accessible)
 #define H5Fopen (hdf5.H5Fopen)
 #define H5Gclose (hdf5.H5Gclose)
 #define H5Gopen2 (hdf5.H5Gopen2)
@@ -680,25 +696,11 @@ static int read_file(struct reader *r, hid_t file, struct h5_file *f)
     return rc;
 }
 
-/* h5_read, in this process. */
+/* h5_read, in this process, on a regular file h5_read has opened once. */
 static int read_here(const char *path, struct h5_file *f, struct err *e)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-
-    /* The plain cases in the words of the OS, before libhdf5 words them. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(e, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    int st = fstat(fd, &sb), st_errno = errno;
-    close(fd);
-    if (st < 0)
-        return err_set(e, "%s: %s", path, strerror(st_errno));
-    if (S_ISDIR(sb.st_mode))
-        return err_set(e, "%s: is a directory, not a Keras .h5 weight file", path);
-    if (!S_ISREG(sb.st_mode))
-        return err_set(e, "%s: not a regular file", path);
     if (hdf5_open(path, e))
         return -1;
 
@@ -730,7 +732,7 @@ static int read_here(const char *path, struct h5_file *f, struct err *e)
      * read-only file systems. */
     if (fapl < 0 || r.dapl < 0 || r.gapl < 0 ||
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
-#if H5_VERSION_GE(1, 12, 1) || (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 11, 0))
+#if H5_HAS_FILE_LOCKING
         H5Pset_file_locking(fapl, 0, 1) < 0 ||
 #endif
         H5Pset_elink_cb(r.dapl, refuse_elink, r.elink) < 0 ||
@@ -976,9 +978,22 @@ int h5_read(const char *path, struct h5_file *f, struct err *e)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
+
+    /* The plain cases in the words of the OS, before libhdf5 words them
+     * (and before forking for them). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return err_set(e, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    int st = fstat(fd, &sb), st_errno = errno;
+    close(fd);
+    if (st < 0)
+        return err_set(e, "%s: %s", path, strerror(st_errno));
+    if (S_ISDIR(sb.st_mode))
+        return err_set(e, "%s: is a directory, not a Keras .h5 weight file", path);
+    if (!S_ISREG(sb.st_mode))
+        return err_set(e, "%s: not a regular file", path);
+
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return err_set(e, "%s: cannot make a pipe (%s)", path, strerror(errno));
