@@ -522,12 +522,12 @@ int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e)
     return fold_weights(f, e);
 }
 
-int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
+/* fwd_plan then fwd_pack; without release, fwd_pack only reads the net. */
+static int create(struct fwd **out, struct net *n, int batch, int release, struct err *e)
 {
-    /* Without release, fwd_pack only reads the net. */
     if (fwd_plan(out, n, batch, NULL, e))
         return -1;
-    if (fwd_pack(*out, (struct net *)n, 0, e)) {
+    if (fwd_pack(*out, n, release, e)) {
         fwd_free(*out);
         *out = NULL;
         return -1;
@@ -535,16 +535,14 @@ int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
     return 0;
 }
 
+int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
+{
+    return create(out, (struct net *)n, batch, 0, e);
+}
+
 int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
 {
-    if (fwd_plan(out, n, batch, NULL, e))
-        return -1;
-    if (fwd_pack(*out, n, 1, e)) {
-        fwd_free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
+    return create(out, n, batch, 1, e);
 }
 
 const float *fwd_params(const struct fwd *f, size_t *bytes)
