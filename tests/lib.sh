@@ -1,7 +1,8 @@
 # lib.sh -- what every shell test shares; source it from the repo root:
 #   cd "$(dirname "$0")/.." && . tests/lib.sh
-# Each check prints one PASS or FAIL line; `finish` prints the closing
-# "# tests/NAME.sh: N passed, N failed" and exits 0 only if all passed.
+# Each check prints one PASS or FAIL line, each skip one SKIP line with its
+# reason; `finish` prints the closing "# tests/NAME.sh: N passed, N failed,
+# N skipped" and exits 0 only if none failed.
 R=./resnet
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -10,6 +11,7 @@ trap 'rm -rf "$T"' EXIT
 export RESNET_HOME="$T/home"
 pass=0
 fail=0
+skipped=0
 
 check() {  # check "what" command...: PASS when the command succeeds
     what=$1
@@ -23,6 +25,11 @@ check() {  # check "what" command...: PASS when the command succeeds
     fi
 }
 
+skip() {  # skip "what did not run, and why": counted, and shown by run.sh
+    echo "SKIP $1"
+    skipped=$((skipped + 1))
+}
+
 status_is() {  # status_is N command...: the command exits with status N ($T/out, $T/err keep its output)
     want=$1
     shift
@@ -31,7 +38,7 @@ status_is() {  # status_is N command...: the command exits with status N ($T/out
 }
 
 finish() {  # finish NAME: the closing line and the exit status
-    echo "# $1: $pass passed, $fail failed"
+    echo "# $1: $pass passed, $fail failed, $skipped skipped"
     [ "$fail" -eq 0 ]
     exit $?
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh -- `make test`: generate the PyTorch references (when torch is
-# installed), run every test program and script, and total their PASS/FAIL
-# lines into one closing "N passed, N failed".
+# installed), run every test program and script, and total their PASS, FAIL
+# and SKIP lines into one closing "N passed, N failed, N skipped".  With
+# RESNET_TEST_STRICT=1 (CI, which installs everything) a skip fails the run.
 cd "$(dirname "$0")/.." || exit 2
 log=build/test.log
 : > "$log"
@@ -18,11 +19,12 @@ if $PY -c 'import torch, torchvision' 2>/dev/null; then
             echo "FAIL tests/gen_keras_reference.py did not complete (see $log)" | tee -a "$log"
         fi
     else
-        echo "note: python3-h5py or python3-keras-applications not installed;" \
-             "full-size Keras/timm parity checks skipped"
+        echo "SKIP full-size Keras/timm references: python3-h5py or python3-keras-applications" \
+             "not installed (make deps installs them)" | tee -a "$log"
     fi
 else
-    echo "note: python3-torch not installed; full-size parity checks skipped (make deps installs it)"
+    echo "SKIP full-size PyTorch references: python3-torch not installed (make deps installs it)" |
+        tee -a "$log"
 fi
 
 for t in build/test_*; do
@@ -30,7 +32,7 @@ for t in build/test_*; do
     echo "== $t"
     out=$("./$t" 2>&1); status=$?
     printf '%s\n' "$out" >> "$log"
-    printf '%s\n' "$out" | grep -E '^(FAIL|#)'
+    printf '%s\n' "$out" | grep -E '^(FAIL|SKIP|#)'
     if [ $status -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
         echo "FAIL $t exited with status $status" | tee -a "$log"
     fi
@@ -41,7 +43,7 @@ for s in tests/test_*.sh; do
     echo "== $s"
     out=$(sh "$s" 2>&1); status=$?
     printf '%s\n' "$out" >> "$log"
-    printf '%s\n' "$out" | grep -E '^(FAIL|#)'
+    printf '%s\n' "$out" | grep -E '^(FAIL|SKIP|#)'
     if [ $status -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
         echo "FAIL $s exited with status $status" | tee -a "$log"
     fi
@@ -49,6 +51,11 @@ done
 
 passed=$(grep -c '^PASS' "$log")
 failed=$(grep -c '^FAIL' "$log")
+skipped=$(grep -c '^SKIP' "$log")
 echo "(details: $log)"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "${RESNET_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
+    echo "FAIL RESNET_TEST_STRICT=1: $skipped check(s) skipped (every dependency should be installed)"
+    exit 1
+fi
 [ "$failed" -eq 0 ]
