@@ -50,17 +50,19 @@ $(B)/libresnet.a: $(LIB_OBJS)
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CFLAGS) -DRESNET_VERSION='"$(VERSION)"' -c -o $@ $<
 
-# The convolution kernels are compiled once per ISA from conv_simd.inc (and
-# Winograd's from winograd_simd.inc); only
-# these files get the ISA flags, so the binary still runs on any x86-64 and
-# cpu.c picks the path at run time.
-$(B)/conv_avx512.o $(B)/conv_avx2.o: src/conv_simd.inc src/winograd_simd.inc
+# The SIMD kernels are compiled once per ISA from the *_simd.inc files, each
+# ISA's file defining its kernel table (src/kernels.h); only these files get
+# the ISA flags, so the binary still runs on any x86-64 and cpu.c picks the
+# table at run time.
+$(B)/kernels_avx512.o $(B)/kernels_avx2.o: src/*_simd.inc
 # Under the sanitizers -O1 keeps gcc from spending minutes on these files.
 ISA_OPT = $(if $(filter 1,$(SANITIZE)),-O1,-O3)
 ifeq ($(shell uname -m),x86_64)
-$(B)/conv_avx512.o: CFLAGS += $(ISA_OPT) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
-$(B)/conv_avx2.o: CFLAGS += $(ISA_OPT) -mavx2 -mfma
+ISA_FLAGS_kernels_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+ISA_FLAGS_kernels_avx2   = -mavx2 -mfma
 endif
+$(B)/kernels_avx512.o: CFLAGS += $(ISA_OPT) $(ISA_FLAGS_kernels_avx512)
+$(B)/kernels_avx2.o: CFLAGS += $(ISA_OPT) $(ISA_FLAGS_kernels_avx2)
 
 ifneq ($(HDF5_SONAME),)
 $(B)/h5.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
@@ -83,9 +85,9 @@ test: resnet $(TESTS)
 	sh tests/run.sh
 
 # ---- make fuzz ----------------------------------------------------------------
-# libFuzzer on the spec parser, the safetensors reader and the image decoder
-# (tests/fuzz/fuzz_NAME.c), compiled by clang together with the product's own
-# sources under ASan + UBSan.  Each runs FUZZ_TIME seconds from its seeds
+# libFuzzer on the spec parser, the safetensors reader (and the model opened
+# with what it reads) and the image decoder (tests/fuzz/fuzz_NAME.c),
+# compiled by clang together with the product's own sources under ASan + UBSan.  Each runs FUZZ_TIME seconds from its seeds
 # (tests/fuzz/seeds/NAME) and kept crashes (tests/fuzz/regressions/NAME); the
 # corpus grows in build/fuzz/NAME/.  A crash fails the run and leaves its input
 # in build/fuzz/NAME/: fix the bug, then keep the input under
@@ -93,7 +95,7 @@ test: resnet $(TESTS)
 FUZZ_CC     = clang
 FUZZ_TIME  ?= 60
 FUZZERS     = spec safetensors image
-FUZZ_SRCS   = $(addprefix src/,err.c spec.c net.c weights.c safetensors.c h5.c image.c)
+FUZZ_SRCS   = $(filter-out src/main.c,$(SRCS))
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fno-omit-frame-pointer \
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               $(shell pkg-config --cflags $(PKGS))
@@ -117,14 +119,16 @@ fuzz-%: $(B)/fuzz/fuzz_%
 	    echo "fuzz_$*: FAILED: fix it, then keep the input under tests/fuzz/regressions/$*/"; \
 	fi; exit $$status
 
+# Without -fopenmp clang ignores the parallel regions, so a harness runs the
+# kernels on one thread, the same way every time; libgomp provides omp_*().
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzz.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libfuzz.a $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libfuzz.a $(LDLIBS) -lgomp
 
 $(B)/fuzz/libfuzz.a: $(patsubst src/%.c,$(B)/fuzz/%.o,$(FUZZ_SRCS)) $(B)/fuzz/builtin_specs.o
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/fuzz/%.o: src/%.c src/*.h | $(B)/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(ISA_FLAGS_$*) -c -o $@ $<
 
 $(B)/fuzz/builtin_specs.o: $(B)/builtin_specs.c | $(B)/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<

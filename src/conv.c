@@ -10,8 +10,6 @@
 
 #include <string.h>
 
-#include "cpu.h"
-
 size_t conv_packed_floats(int out_c, int in_c, int k)
 {
     return (size_t)((out_c + BLK - 1) / BLK) * ((in_c + BLK - 1) / BLK) * k * k * BLK * BLK;
@@ -79,19 +77,4 @@ void conv_forward_c(const struct conv_args *a)
                     conv_pixel(a, img, ocb, oy, ox);
                 blk_zero_halo(&a->out, img, ocb, ocb + 1, oy, oy + 1);
             }
-}
-
-void conv_forward(const struct conv_args *a)
-{
-    switch (cpu_isa()) {
-    case CPU_AVX512:
-        conv_forward_avx512(a);
-        break;
-    case CPU_AVX2:
-        conv_forward_avx2(a);
-        break;
-    default:
-        conv_forward_c(a);
-        break;
-    }
 }

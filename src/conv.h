@@ -2,8 +2,8 @@
  * with BatchNorm already folded into its weights and bias, and the residual
  * add and ReLU done as it writes.
  *
- * conv_forward runs the kernel of the ISA cpu_isa() names; the per-ISA entry
- * points are public so tests can hold each against the portable one. */
+ * conv_forward_c is the portable kernel, the specification; the SIMD ones
+ * are entries of the kernel tables (kernels.h). */
 #ifndef RESNET_CONV_H
 #define RESNET_CONV_H
 
@@ -29,10 +29,6 @@ size_t conv_packed_floats(int out_c, int in_c, int k);
  * the order the kernels read it; lanes past in_c or out_c are zero. */
 void conv_pack(float *dst, const float *w, const double *scale, int out_c, int in_c, int k);
 
-void conv_forward(const struct conv_args *a);
-
-void conv_forward_c(const struct conv_args *a);        /* the specification */
-void conv_forward_avx2(const struct conv_args *a);
-void conv_forward_avx512(const struct conv_args *a);
+void conv_forward_c(const struct conv_args *a);
 
 #endif

@@ -1,24 +1,18 @@
-/* cpu.c -- run-time choice of the kernels' instruction set (see cpu.h). */
+/* cpu.c -- run-time choice of the kernel table (see cpu.h). */
 #include "cpu.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[CPU_N_ISA] = {"c", "avx2", "avx512"};
-
-/* -1 until the first call decides; plain int reads are fine because the
- * decision is the same whichever thread makes it. */
-static int active = -1;
-
-int cpu_supports(enum cpu_isa isa)
+int cpu_supports(enum kernel_isa isa)
 {
     switch (isa) {
-    case CPU_C:
+    case ISA_C:
         return 1;
 #if defined(__x86_64__) && defined(__GNUC__)
-    case CPU_AVX2:
+    case ISA_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case CPU_AVX512:
+    case ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("fma");
@@ -28,33 +22,24 @@ int cpu_supports(enum cpu_isa isa)
     }
 }
 
-enum cpu_isa cpu_isa(void)
+int cpu_kernel_tables(const struct kernels *out[ISA_N])
 {
-    if (active < 0) {
-        int best = CPU_C;
-        for (int i = CPU_N_ISA - 1; i > CPU_C && best == CPU_C; i--)
-            if (cpu_supports((enum cpu_isa)i))
-                best = i;
-        /* RESNET_ISA can only narrow the choice: asking for an ISA the CPU
-         * lacks would crash on the first instruction. */
-        const char *env = getenv("RESNET_ISA");
-        for (int i = 0; env && i < CPU_N_ISA; i++)
-            if (!strcmp(env, names[i]) && i < best)
-                best = i;
-        active = best;
+    int n = 0;
+    for (int i = ISA_N - 1; i >= 0; i--) {
+        const struct kernels *k = kernels_for((enum kernel_isa)i);
+        if (k && cpu_supports((enum kernel_isa)i))
+            out[n++] = k;
     }
-    return (enum cpu_isa)active;
+    return n;
 }
 
-int cpu_set_isa(enum cpu_isa isa)
+const struct kernels *cpu_kernels(void)
 {
-    if ((int)isa < 0 || isa >= CPU_N_ISA || !cpu_supports(isa))
-        return -1;
-    active = isa;
-    return 0;
-}
-
-const char *cpu_isa_name(enum cpu_isa isa)
-{
-    return (int)isa >= 0 && isa < CPU_N_ISA ? names[isa] : "?";
+    const struct kernels *t[ISA_N];
+    const int n = cpu_kernel_tables(t);
+    const char *env = getenv("RESNET_ISA");
+    for (int i = 0; env && i < n; i++)
+        if (!strcmp(env, t[i]->name))
+            return t[i];
+    return t[0];
 }

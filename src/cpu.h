@@ -1,28 +1,24 @@
-/* cpu.h -- which vector instruction set the kernels use.
+/* cpu.h -- which kernel table (kernels.h) this CPU runs.
  *
- * The widest ISA the CPU supports is chosen at the first call, unless the
- * environment variable RESNET_ISA (avx512, avx2 or c) forces a narrower one;
- * tests switch ISAs within one process with cpu_set_isa. */
+ * The widest table the CPU and the build support is chosen, unless the
+ * environment variable RESNET_ISA (avx512, avx2 or c) names a narrower
+ * one.  Only the layers that pick the kernels (the forward plan, and the
+ * tests that hold every table against the portable one) ask. */
 #ifndef RESNET_CPU_H
 #define RESNET_CPU_H
 
-enum cpu_isa {
-    CPU_C,       /* portable C: the specification */
-    CPU_AVX2,    /* AVX2 + FMA */
-    CPU_AVX512,  /* AVX-512 F/BW/VL/DQ */
-    CPU_N_ISA
-};
+#include "kernels.h"
 
-/* The ISA in use. */
-enum cpu_isa cpu_isa(void);
+/* Whether this CPU can run the instructions of `isa`. */
+int cpu_supports(enum kernel_isa isa);
 
-/* Whether this CPU (and this build) can run `isa`. */
-int cpu_supports(enum cpu_isa isa);
+/* The tables this CPU and build can run, widest first, into out[ISA_N];
+ * returns how many (at least 1: the portable one). */
+int cpu_kernel_tables(const struct kernels *out[ISA_N]);
 
-/* Use `isa` from now on; -1 (and no change) if the CPU cannot run it. */
-int cpu_set_isa(enum cpu_isa isa);
-
-/* "c", "avx2", "avx512" */
-const char *cpu_isa_name(enum cpu_isa isa);
+/* The table to use: the widest of cpu_kernel_tables, narrowed by RESNET_ISA
+ * (a name of an ISA the CPU lacks, or no ISA at all, changes nothing:
+ * asking for more than the CPU has would crash on the first instruction). */
+const struct kernels *cpu_kernels(void);
 
 #endif

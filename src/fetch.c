@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "cache.h"
 #include "weights.h"
 
 #ifndef RESNET_VERSION
@@ -511,7 +512,7 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
 
     int rc = -1;
     char dir[4096], part[4200], dest[4200], side[4300], side_tmp[4400], url[4096], label[160];
-    if (weights_cache_dir(dir, sizeof dir, e) || weights_make_dir(dir, e))
+    if (cache_dir(dir, sizeof dir, e) || cache_make_dir(dir, e))
         goto out;
     if (o->url)
         snprintf(url, sizeof url, "%s", o->url);

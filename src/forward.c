@@ -21,9 +21,8 @@
 #include <sys/mman.h>
 
 #include "blk.h"
-#include "conv.h"
-#include "ops.h"
-#include "winograd.h"
+#include "cpu.h"
+#include "kernels.h"
 
 enum op_kind {
     OP_INPUT, OP_CONV, OP_AFFINE, OP_RELU, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_FLATTEN,
@@ -51,6 +50,8 @@ struct op {
     int wino;                /* conv: by Winograd, cut as wp; w is wino_pack's
                               * [36][cb(out_c)][cb(in_c)][16][16] */
     struct wino_plan wp;
+    void (*conv)(const struct conv_args *a);   /* conv, direct: the table's kernel for its
+                                                * stride, else the portable one */
 };
 
 struct value {
@@ -61,6 +62,7 @@ struct value {
 };
 
 struct fwd {
+    const struct kernels *k; /* the kernel table every op runs from */
     int batch;
     int classes;
     struct op *op;
@@ -79,7 +81,6 @@ struct fwd {
     float *probs;            /* [batch][classes] */
     const float *input;      /* the caller's planar input during fwd_run */
     double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
-    int release_weights;     /* hand each layer's unpacked weights back once packed */
     float *scratch;          /* Winograd's, [threads][largest wp.scratch_floats] */
 };
 
@@ -205,7 +206,7 @@ static int plan(struct fwd *f, const struct net *n, struct slot *s, struct err *
         case LAYER_BN:
             if (in->op >= 0 && f->op[in->op].kind == OP_CONV && !f->op[in->op].bn &&
                 !f->op[in->op].relu && f->op[in->op].in2 < 0 && in->consumers == 1) {
-                f->op[in->op].bn = l;   /* weights are folded in fwd_create */
+                f->op[in->op].bn = l;   /* weights are folded in fwd_pack */
                 me->value = in->value, me->op = in->op;
             } else {
                 o = new_op(f, OP_AFFINE, l, in->value, -1);
@@ -289,6 +290,18 @@ static void plan_halos(struct fwd *f)
         need = pad_r > need ? pad_r : need;
         if (need > in->halo)
             in->halo = need;
+    }
+}
+
+/* Each direct conv's kernel: the table's where it has one for the stride. */
+static void plan_kernels(struct fwd *f)
+{
+    for (int i = 0; i < f->n_ops; i++) {
+        struct op *o = &f->op[i];
+        if (o->kind == OP_CONV)
+            o->conv = o->l->stride < 32 && (f->k->conv_strides >> o->l->stride & 1)
+                          ? f->k->conv
+                          : kernels_c.conv;
     }
 }
 
@@ -406,8 +419,7 @@ static int fold_weights(struct fwd *f, struct err *e)
                 wino_pack(o->w, l->w, sc_of, l->out_c, l->in_c);
             else
                 conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
-            if (f->release_weights)
-                net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
+            net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
         } else if (o->kind == OP_AFFINE) {
             for (size_t c = 0; c < lanes; c++) {
                 double sc = c < (size_t)l->out_c ? l->w[c] / sqrt((double)l->var[c] + l->eps) : 0;
@@ -489,6 +501,7 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_
         free(f), free(s);
         return err_set(e, "forward: out of memory");
     }
+    f->k = o && o->kernels ? o->kernels : cpu_kernels();
     f->batch = batch;
     f->classes = n->layer[n->n_layers - 1].out_c;
     f->op = calloc((size_t)n->n_layers, sizeof *f->op);
@@ -499,6 +512,7 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_
         rc = plan(f, n, s, e);
     if (!rc) {
         plan_halos(f);
+        plan_kernels(f);
         rc = plan_winograd(f, o, e);
     }
     if (!rc) {
@@ -514,35 +528,11 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_
     return 0;
 }
 
-int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e)
+int fwd_pack(struct fwd *f, struct net *n, struct err *e)
 {
     if (!n->layer[n->n_layers - 1].w)
         return err_set(e, "forward: the network has no loaded classifier");
-    f->release_weights = release;
     return fold_weights(f, e);
-}
-
-/* fwd_plan then fwd_pack; without release, fwd_pack only reads the net. */
-static int create(struct fwd **out, struct net *n, int batch, int release, struct err *e)
-{
-    if (fwd_plan(out, n, batch, NULL, e))
-        return -1;
-    if (fwd_pack(*out, n, release, e)) {
-        fwd_free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e)
-{
-    return create(out, (struct net *)n, batch, 0, e);
-}
-
-int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e)
-{
-    return create(out, n, batch, 1, e);
 }
 
 const float *fwd_params(const struct fwd *f, size_t *bytes)
@@ -613,9 +603,9 @@ static void run_op(const struct fwd *f, const struct op *o)
         if (o->in2 >= 0)
             a.res = value_blk(f, o->in2);
         if (o->wino)
-            wino_forward(&a, &o->wp, f->scratch);
+            f->k->wino(&a, &o->wp, f->scratch);
         else
-            conv_forward(&a);
+            o->conv(&a);
         break;
     }
     case OP_AFFINE:
@@ -634,7 +624,7 @@ static void run_op(const struct fwd *f, const struct op *o)
         const struct pool_geo g = {l->k, l->stride, o->pad_t, o->pad_l,
                                    o->zero[0], o->zero[1], o->zero[2], o->zero[3]};
         if (o->kind == OP_MAXPOOL)
-            ops_maxpool(&in, &out, n, &g);
+            f->k->maxpool(&in, &out, n, &g);
         else
             ops_avgpool(&in, &out, n, &g);
         break;

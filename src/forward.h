@@ -1,8 +1,10 @@
 /* forward.h -- running a net with loaded weights.
  *
- * fwd_create folds BatchNorm into the convolutions, fuses ReLU and the
- * residual add into the convolution's output, and plans every activation
- * buffer once; fwd_run then allocates nothing. */
+ * fwd_plan fuses ReLU and the residual add into the convolution's output,
+ * chooses each op's kernel and plans every activation buffer once; fwd_pack
+ * folds BatchNorm into the convolutions and packs their weights (or the
+ * packed cache provides them: packed_cache.h); fwd_run then allocates
+ * nothing.  model.h is the one caller that strings these together. */
 #ifndef RESNET_FORWARD_H
 #define RESNET_FORWARD_H
 
@@ -10,31 +12,26 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "kernels.h"
 #include "net.h"
 
 struct fwd;
-
-int fwd_create(struct fwd **out, const struct net *n, int batch, struct err *e);
-
-/* The same, for a process that needs the net's weights only once: each
- * layer's unpacked weights are handed back to the kernel as soon as they are
- * packed, so the weights never sit in memory twice.  The net's conv weights
- * read as zeros afterwards. */
-int fwd_create_releasing(struct fwd **out, struct net *n, int batch, struct err *e);
 
 /* Choices of how the forward pass computes; all zeros (or NULL) is the default. */
 struct fwd_opts {
     int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
                      * where it is expected to be faster */
+    const struct kernels *kernels;   /* the kernel table (kernels.h); NULL: the one
+                                      * cpu_kernels() picks for this CPU */
 };
 
-/* The two halves of fwd_create, for a caller that may find the packed
- * weights elsewhere (packed_cache.c) or wants options (o may be NULL):
- * fwd_plan needs only the net's shapes; fwd_pack folds and packs its loaded
- * weights (releasing them if asked). */
+/* fwd_plan needs only the net's shapes (o may be NULL); fwd_pack folds and
+ * packs its loaded weights, handing each conv's unpacked weights back to
+ * the kernel once packed, so they never sit in memory twice (the net's
+ * conv weights read as zeros afterwards). */
 int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_opts *o,
              struct err *e);
-int fwd_pack(struct fwd *f, struct net *n, int release, struct err *e);
+int fwd_pack(struct fwd *f, struct net *n, struct err *e);
 
 /* The packed block fwd_pack made (bytes long, 64-byte aligned). */
 const float *fwd_params(const struct fwd *f, size_t *bytes);

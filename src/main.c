@@ -18,17 +18,12 @@
 #include "fetch.h"
 #include "forward.h"
 #include "image.h"
-#include "labels.h"
+#include "model.h"
 #include "net.h"
-#include "packed_cache.h"
 #include "pipeline.h"
+#include "resnet.h"
 #include "spec.h"
 #include "summary.h"
-#include "weights.h"
-
-#ifndef RESNET_VERSION
-#define RESNET_VERSION "0.0.0"
-#endif
 
 enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -171,122 +166,6 @@ static int parse_count(const char *s, int max)
     return (int)v;
 }
 
-/* --- loading: spec -> net -> weights (shared by classify and bench) --- */
-
-/* bench --size: run the net on size x size inputs instead of the spec's.  The
- * resize before the centre crop scales with the input, as the spec's default
- * (input x 256/224) does. */
-static void set_input_size(struct arch *a, int size)
-{
-    int shorter = a->in_h < a->in_w ? a->in_h : a->in_w;
-    a->pre.resize = (int)(((long)a->pre.resize * size + shorter / 2) / shorter);
-    a->in_h = a->in_w = size;
-}
-
-/* The net of a model, built without weights (size > 0 replaces the spec's
- * input size, for bench --size).  *use is the weight file to load: `weights`,
- * else the model's default file when it exists, else NULL; `where` names
- * the default location for messages ("" when there is none). */
-static int build_net(const char *model, const char *weights, int size, struct net *n,
-                     const char **use, char where[PATH_MAX])
-{
-    struct arch a;
-    struct err e;
-    if (spec_load(model, &a, &e)) {
-        fail(e.msg);
-        return -1;
-    }
-    where[0] = 0;
-    if (!weights && weights_default_path(a.name, where, PATH_MAX, &e) == 0) {
-        FILE *f = fopen(where, "rb");
-        if (f) {
-            fclose(f);
-            weights = where;
-        }
-    }
-    /* Evaluate the weights as their publisher does (`resnet fetch` leaves a
-     * sidecar where that differs from the spec: torchvision V2's resize 232). */
-    if (weights && fetch_sidecar_apply(weights, &a, &e)) {
-        fail(e.msg);
-        return -1;
-    }
-    if (size)
-        set_input_size(&a, size);
-    if (net_build(&a, n, &e)) {
-        fail(e.msg);
-        return -1;
-    }
-    *use = weights;
-    return 0;
-}
-
-static int no_weights(struct net *n, const char *where)
-{
-    const char *name = n->arch.name;
-    if (!where[0])
-        where = "(no $RESNET_HOME, $XDG_CACHE_HOME or $HOME)";
-    if (fetch_default(name))
-        fprintf(stderr, "resnet: no weights for %s: %s does not exist; run `resnet fetch "
-                "%s` to download them (see README, \"Weights\"), or pass -w FILE\n",
-                name, where, name);
-    else
-        fprintf(stderr, "resnet: no weights for %s: %s does not exist; pass -w FILE, or "
-                "download them with `resnet fetch SPEC.json --url URL` (see README, "
-                "\"Weights\")\n", name, where);
-    net_free(n);
-    return -1;
-}
-
-/* build_net, then its weights: the file's, or generated ones when there is
- * no file and random_ok (bench times the forward pass on those). */
-static int load_net(const char *model, const char *weights, int random_ok, int size,
-                    struct net *n)
-{
-    char where[PATH_MAX];
-    struct err e;
-    if (build_net(model, weights, size, n, &weights, where))
-        return -1;
-    if (!weights && random_ok) {
-        fprintf(stderr, "resnet: no weights for %s; timing generated weights\n", n->arch.name);
-        if (weights_random(n, 1, &e)) {
-            fail(e.msg);
-            net_free(n);
-            return -1;
-        }
-        return 0;
-    }
-    if (!weights)
-        return no_weights(n, where);
-    if (weights_load(n, weights, &e)) {
-        fail(e.msg);
-        net_free(n);
-        return -1;
-    }
-    return 0;
-}
-
-/* The forward pass of a built net with the weights of `path`: mapped from
- * the packed cache when it holds them (the weight file is not even opened),
- * else loaded, packed and written to the cache for the next process. */
-static int open_forward(struct fwd **f, struct net *n, const char *path, int batch, int cache,
-                        const struct fwd_opts *o, struct err *e)
-{
-    if (fwd_plan(f, n, batch, o, e))
-        return -1;
-    struct packed_cache pc;
-    int cached = cache && packed_cache_find(&pc, *f, path) == 0;
-    if (cached && packed_cache_load(&pc, *f))
-        return 0;
-    if (weights_load(n, path, e) || fwd_pack(*f, n, 1, e)) {
-        fwd_free(*f);
-        *f = NULL;
-        return -1;
-    }
-    if (cached)
-        packed_cache_save(&pc, *f);
-    return 0;
-}
-
 /* --- classify --- */
 
 static double main_started;   /* omp_get_wtime() when main() began: classify --timing */
@@ -310,22 +189,6 @@ static void json_string(FILE *out, const char *s)
             fputc(*p, out);
     }
     fputc('"', out);
-}
-
-/* Indices of the k largest probabilities, largest first (ties: lower index). */
-static void top_k(const float *p, int classes, int k, int *idx)
-{
-    for (int r = 0; r < k; r++) {
-        int best = -1;
-        for (int c = 0; c < classes; c++) {
-            int taken = 0;
-            for (int q = 0; q < r; q++)
-                taken |= idx[q] == c;
-            if (!taken && (best < 0 || p[c] > p[best]))
-                best = c;
-        }
-        idx[r] = best;
-    }
 }
 
 static void print_result(enum format fmt, const char *path, const float *prob,
@@ -418,9 +281,9 @@ static int cmd_classify(int argc, char **argv)
         {"winograd", no_argument, 0, OPT_WINOGRAD}, {"timing", no_argument, 0, OPT_TIMING},
         {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
-    int k = 5, threads = 0, quiet = 0, no_cache = 0, timing = 0, opt;
+    int k = 5, threads = 0, quiet = 0, timing = 0, opt;
     struct pipe_opts po = {.batch = 1};
-    struct fwd_opts fo = {0};
+    struct model_opts mo = {0};
     enum format fmt = FMT_TEXT;
     while ((opt = getopt_long(argc, argv, "m:w:k:f:t:b:r0qh", opts, NULL)) != -1) {
         switch (opt) {
@@ -457,8 +320,8 @@ static int cmd_classify(int argc, char **argv)
             img_set_max_pixels(n);
             break;
         }
-        case OPT_NO_CACHE: no_cache = 1; break;
-        case OPT_WINOGRAD: fo.winograd = 1; break;
+        case OPT_NO_CACHE: mo.no_cache = 1; break;
+        case OPT_WINOGRAD: mo.winograd = 1; break;
         case OPT_TIMING: timing = 1; break;
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
@@ -469,33 +332,24 @@ static int cmd_classify(int argc, char **argv)
     if (threads)
         omp_set_num_threads(threads);
 
-    struct net net;
-    char where[PATH_MAX];
-    if (build_net(model, weights, 0, &net, &weights, where))
-        return EXIT_USAGE;
-    if (!weights) {
-        no_weights(&net, where);
-        return EXIT_USAGE;
-    }
-    struct labels labels;
+    struct model *m;
     struct err e;
-    struct fwd *fwd = NULL;
     struct pipeline *pipe = NULL;
-    int status = EXIT_USAGE;
-    if (labels_load(&net.arch, &labels, &e)) {
+    mo.model = model, mo.weights = weights, mo.batch = po.batch;
+    if (model_define(&m, &mo, &e)) {
         fail(e.msg);
-        net_free(&net);
         return EXIT_USAGE;
     }
     /* The first images decode on the pipeline's thread while the weights
      * are mapped or packed. */
-    if (pipe_open(&pipe, argv + optind, argc - optind, &net.arch, &po, &e) ||
-        open_forward(&fwd, &net, weights, po.batch, !no_cache, &fo, &e)) {
+    int status = EXIT_USAGE;
+    if (pipe_open(&pipe, argv + optind, argc - optind, &m->net.arch, &po, &e) ||
+        model_load(m, &e)) {
         fail(e.msg);
         goto out;
     }
     struct progress pr = {isatty(STDERR_FILENO) && !quiet, 0, pipe_total(pipe), omp_get_wtime(), 0};
-    const int classes = net.arch.classes, top = k < classes ? k : classes;
+    const int classes = m->net.arch.classes, top = k < classes ? k : classes;
     int *idx = malloc((size_t)top * sizeof *idx);
     if (!idx) {
         fail("out of memory");
@@ -511,7 +365,7 @@ static int cmd_classify(int argc, char **argv)
         if (!b)
             break;
         t = omp_get_wtime();
-        const float *prob = fwd_run(fwd, b->input);
+        const float *prob = model_run(m, b->input);
         forward += omp_get_wtime() - t;
         progress_clear(&pr);
         for (int i = 0; i < b->n; i++) {
@@ -521,8 +375,8 @@ static int cmd_classify(int argc, char **argv)
                 status = EXIT_IMAGE_FAILED;
                 continue;
             }
-            top_k(prob + (size_t)i * classes, classes, top, idx);
-            print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &labels);
+            resnet_top_k(prob + (size_t)i * classes, classes, top, idx);
+            print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &m->labels);
         }
         pr.done += b->n;
         progress_draw(&pr);
@@ -539,9 +393,7 @@ static int cmd_classify(int argc, char **argv)
     }
 out:
     pipe_close(pipe);
-    fwd_free(fwd);
-    labels_free(&labels);
-    net_free(&net);
+    model_close(m);
     return status;
 }
 
@@ -652,8 +504,7 @@ static int cmd_bench(int argc, char **argv)
         {"winograd", no_argument, 0, 'W'},    {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
-    int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, opt;
-    struct fwd_opts fo = {0};
+    int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, winograd = 0, opt;
     while ((opt = getopt_long(argc, argv, "m:w:b:t:n:f:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
@@ -675,7 +526,7 @@ static int cmd_bench(int argc, char **argv)
                 return usage_error(usage_bench, "--size needs a positive integer, not \"%s\"", optarg);
             break;
         case 'l': layers = 1; break;
-        case 'W': fo.winograd = 1; break;
+        case 'W': winograd = 1; break;
         case 'f':
             if (!strcmp(optarg, "text")) json = 0;
             else if (!strcmp(optarg, "json")) json = 1;
@@ -689,22 +540,31 @@ static int cmd_bench(int argc, char **argv)
         return usage_error(usage_bench, "unexpected argument \"%s\"", argv[optind]);
     if (threads)
         omp_set_num_threads(threads);
-    struct net n;
-    if (load_net(model, weights, 1, size, &n))
-        return EXIT_USAGE;
-    struct fwd *f;
+    /* Bench packs every time, as a cold process would, and without a weight
+     * file it times generated weights. */
+    const struct model_opts mo = {.model = model, .weights = weights, .batch = batch,
+                                  .input_size = size, .winograd = winograd, .no_cache = 1,
+                                  .random_ok = 1, .no_labels = 1};
+    struct model *m;
     struct err e;
-    if (fwd_plan(&f, &n, batch, &fo, &e) || fwd_pack(f, &n, 1, &e)) {
+    if (model_define(&m, &mo, &e)) {
         fail(e.msg);
-        fwd_free(f), net_free(&n);
         return EXIT_USAGE;
     }
-    size_t count = (size_t)batch * 3 * n.arch.in_h * n.arch.in_w;
+    if (!m->weights[0])
+        fprintf(stderr, "resnet: no weights for %s; timing generated weights\n", m->net.arch.name);
+    if (model_load(m, &e)) {
+        fail(e.msg);
+        model_close(m);
+        return EXIT_USAGE;
+    }
+    const struct net *n = &m->net;
+    size_t count = (size_t)batch * 3 * n->arch.in_h * n->arch.in_w;
     float *in = malloc(count * sizeof *in);   /* [batch][3][in_h][in_w] */
-    double *layer_ms = layers ? malloc((size_t)fwd_op_count(f) * sizeof *layer_ms) : NULL;
+    double *layer_ms = layers ? malloc((size_t)fwd_op_count(m->fwd) * sizeof *layer_ms) : NULL;
     if (!in || (layers && !layer_ms)) {
         fail("out of memory");
-        free(in), free(layer_ms), fwd_free(f), net_free(&n);
+        free(in), free(layer_ms), model_close(m);
         return EXIT_USAGE;
     }
     /* Any values in the normalised range will do: timing does not depend on them. */
@@ -713,14 +573,14 @@ static int cmd_bench(int argc, char **argv)
     struct bench_times t;
     struct bench_peak pk;
     int status = 0;
-    if (bench_forward(f, in, runs, layer_ms, &t, &e)) {
+    if (bench_forward(m->fwd, in, runs, layer_ms, &t, &e)) {
         fail(e.msg);
         status = EXIT_USAGE;
     } else {
         bench_peak(omp_get_max_threads(), &pk);
-        (json ? print_bench_json : print_bench_text)(&n, f, batch, &t, &pk, layer_ms, fo.winograd);
+        (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd);
     }
-    free(in), free(layer_ms), fwd_free(f), net_free(&n);
+    free(in), free(layer_ms), model_close(m);
     return status;
 }
 
@@ -812,7 +672,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-        printf("resnet %s\n", RESNET_VERSION);
+        printf("resnet %s\n", resnet_version());
         return 0;
     }
     if (!strcmp(cmd, "classify"))

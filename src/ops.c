@@ -9,8 +9,6 @@
 #include <float.h>
 #include <math.h>
 
-#include "cpu.h"
-
 void ops_from_planar(const float *in, const struct blk *out, int n)
 {
     const int c = out->c, h = out->h, w = out->w, cb_n = blk_cb(out);
@@ -85,21 +83,6 @@ static inline __attribute__((always_inline)) void pool_row(const struct blk *in,
             o[l] = cells > 0 ? m[l] * scale : 0.0f;
     }
     blk_zero_halo(out, i, cb, cb + 1, oy, oy + 1);
-}
-
-void ops_maxpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)
-{
-    switch (cpu_isa()) {
-    case CPU_AVX512:
-        ops_maxpool_avx512(in, out, n, g);
-        break;
-    case CPU_AVX2:
-        ops_maxpool_avx2(in, out, n, g);
-        break;
-    default:
-        ops_maxpool_c(in, out, n, g);
-        break;
-    }
 }
 
 void ops_maxpool_c(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g)

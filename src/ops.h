@@ -27,15 +27,10 @@ struct pool_geo {
     int zero_t, zero_b, zero_l, zero_r;
 };
 
-void ops_maxpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
-void ops_avgpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
-
-/* ops_maxpool per ISA, as cpu_isa() picks them; the SIMD ones live with the
- * convolution kernels of their ISA (conv_avx512.c, conv_avx2.c). */
+/* The portable max pool; the SIMD ones are entries of the kernel tables
+ * (kernels.h). */
 void ops_maxpool_c(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
-void ops_maxpool_avx2(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
-void ops_maxpool_avx512(const struct blk *in, const struct blk *out, int n,
-                        const struct pool_geo *g);
+void ops_avgpool(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
 
 /* in [n][c][h][w] -> out [n][h * w * c] (1 x 1 pixels), Keras's Flatten of
  * NHWC: feature (y * w + x) * c + channel. */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "weights.h"
+#include "cache.h"
 
 #define HEADER_BYTES 4096
 static const char MAGIC[8] = "RNPACK1";   /* bump when the entry's format changes */
@@ -35,7 +35,7 @@ int packed_cache_find(struct packed_cache *c, const struct fwd *f, const char *w
     struct err e;
     /* The binary is part of the key: another build may pack differently. */
     if (stat(weights, &ws) != 0 || !S_ISREG(ws.st_mode) || stat("/proc/self/exe", &xs) != 0 ||
-        !realpath(weights, real) || weights_cache_dir(dir, sizeof dir, &e) != 0)
+        !realpath(weights, real) || cache_dir(dir, sizeof dir, &e) != 0)
         return -1;
     size_t bytes;
     fwd_params(f, &bytes);
@@ -105,7 +105,7 @@ void packed_cache_save(const struct packed_cache *c, const struct fwd *f)
     snprintf(dir, sizeof dir, "%s", c->path);
     *strrchr(dir, '/') = 0;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", c->path, (long)getpid());
-    if (weights_make_dir(dir, &e) != 0)
+    if (cache_make_dir(dir, &e) != 0)
         return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)

@@ -51,17 +51,4 @@ int weights_load(struct net *n, const char *path, struct err *e);
  * without a weight file: timing does not depend on the values). */
 int weights_random(struct net *n, unsigned seed, struct err *e);
 
-/* The weight cache: $RESNET_HOME, else $XDG_CACHE_HOME/resnet, else
- * ~/.cache/resnet (where `resnet fetch` puts files). */
-int weights_cache_dir(char *out, size_t outlen, struct err *e);
-
-/* mkdir -p dir (the cache folder and those under it). */
-int weights_make_dir(const char *dir, struct err *e);
-
-/* The default weight file of a model: in the cache, NAME.safetensors, or
- * NAME.h5 (Keras) when that exists and NAME.safetensors does not; else the
- * weights shipped next to the built-in specs (spec_data_file), if any; else
- * the cache's NAME.safetensors (which does not exist: for the message). */
-int weights_default_path(const char *model, char *out, size_t outlen, struct err *e);
-
 #endif

@@ -10,8 +10,6 @@
 #include <omp.h>
 #include <string.h>
 
-#include "cpu.h"
-
 /* Interpolation points 0, 1, -1, 2, -2 and infinity (Lavin & Gray). */
 static const double G[WINO_A][3] = {
     {1.0 / 4, 0, 0},
@@ -232,20 +230,5 @@ void wino_forward_c(const struct conv_args *a, const struct wino_plan *p, float 
                 blk_zero_halo(&a->out, img, 0, ocb_n, ty * WINO_M, y1);
             }
         }
-    }
-}
-
-void wino_forward(const struct conv_args *a, const struct wino_plan *p, float *scratch)
-{
-    switch (cpu_isa()) {
-    case CPU_AVX512:
-        wino_forward_avx512(a, p, scratch);
-        break;
-    case CPU_AVX2:
-        wino_forward_avx2(a, p, scratch);
-        break;
-    default:
-        wino_forward_c(a, p, scratch);
-        break;
     }
 }

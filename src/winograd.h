@@ -16,7 +16,7 @@
  *
  * A layer is cut into items of a group of tiles (across the batch) and a
  * chunk of output blocks; each thread transforms its group's input into
- * scratch planned at fwd_create, multiplies, and writes its outputs. */
+ * scratch planned at fwd_plan, multiplies, and writes its outputs. */
 #ifndef RESNET_WINOGRAD_H
 #define RESNET_WINOGRAD_H
 
@@ -57,12 +57,10 @@ size_t wino_packed_floats(int out_c, int in_c);
  * past in_c or out_c are zero. */
 void wino_pack(float *dst, const float *w, const double *scale, int out_c, int in_c);
 
-/* conv_forward by Winograd: a->w holds wino_pack's U, a->k 3, a->stride 1;
- * scratch holds p->threads x p->scratch_floats floats. */
-void wino_forward(const struct conv_args *a, const struct wino_plan *p, float *scratch);
-
+/* conv_forward_c's result by Winograd, portable C (the specification; the
+ * SIMD ones are entries of the kernel tables, kernels.h): a->w holds
+ * wino_pack's U, a->k 3, a->stride 1; scratch holds p->threads x
+ * p->scratch_floats floats. */
 void wino_forward_c(const struct conv_args *a, const struct wino_plan *p, float *scratch);
-void wino_forward_avx2(const struct conv_args *a, const struct wino_plan *p, float *scratch);
-void wino_forward_avx512(const struct conv_args *a, const struct wino_plan *p, float *scratch);
 
 #endif

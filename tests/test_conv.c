@@ -2,8 +2,8 @@
  *
  * The portable blocked kernel (conv_forward_c) is checked against a naive
  * convolution written here over planar tensors, with zero padding by bounds
- * tests; every SIMD kernel the CPU can run is then checked against the
- * portable one.  The shapes cover what the kernels special-case: 1x1, 3x3
+ * tests; the SIMD kernel of every table the CPU can run (kernels.h) is
+ * then checked against the portable one, for the strides it takes.  The shapes cover what the kernels special-case: 1x1, 3x3
  * and 7x7, strides 1 and 2, symmetric and TF-'same' asymmetric padding,
  * channel counts that are and are not multiples of 16 (3, 8, 24, 64, 100),
  * odd sizes, batch 1 and 3, residual and ReLU.  Output buffers start filled
@@ -23,6 +23,7 @@
 #include "testutil.h"
 #include "conv.h"
 #include "cpu.h"
+#include "kernels.h"
 #include "ops.h"
 
 #define TOL_NAIVE 1e-4f   /* blocked C against naive: sums of up to ~5000 terms of O(1/sqrt(n)) */
@@ -112,19 +113,18 @@ static void run_conv_case(const struct conv_case *c)
     float *ref = malloc(out_n * sizeof *ref);
     ops_to_planar(&tc, ref, c->n);
 
-    static void (*const kernel[CPU_N_ISA])(const struct conv_args *) = {
-        [CPU_AVX2] = conv_forward_avx2, [CPU_AVX512] = conv_forward_avx512};
-    for (int isa = CPU_AVX2; isa < CPU_N_ISA; isa++) {
-        if (!cpu_supports((enum cpu_isa)isa))
-            continue;
+    const struct kernels *tables[ISA_N];
+    for (int t = 0, n = cpu_kernel_tables(tables); t < n; t++) {
+        const struct kernels *k = tables[t];
+        if (k->isa == ISA_C || !(k->conv_strides >> c->s & 1))
+            continue;   /* the specification itself; a stride fwd_plan gives to it */
         float *ob;
-        struct blk to = blk_new(c->out_c, c->out_h, c->out_w, isa == CPU_AVX2 ? 0 : 3, c->n, &ob);
+        struct blk to = blk_new(c->out_c, c->out_h, c->out_w, k->isa == ISA_AVX2 ? 0 : 3, c->n, &ob);
         a.out = to;
-        kernel[isa](&a);
+        k->conv(&a);
         float ds = diff_planar(&to, ref, c->n);
         CHECK(ds <= TOL_SIMD && frame_is_zero(&to, ob, c->n),
-              "%s: %s vs c max |diff| %.2e, halo and spare lanes zero", name,
-              cpu_isa_name((enum cpu_isa)isa), ds);
+              "%s: %s vs c max |diff| %.2e, halo and spare lanes zero", name, k->name, ds);
         free(ob);
     }
     free(in), free(w), free(b), free(res), free(want), free(ref), free(scale), free(bp);
@@ -185,29 +185,39 @@ static void conv_tests(void)
         run_conv_case(&real[i]);
 }
 
-/* RESNET_ISA narrows the first choice (read once, at the first cpu_isa());
- * cpu_set_isa switches to any ISA the CPU has and refuses the others. */
+/* The tables: the portable one always, each other one when the CPU has its
+ * ISA, widest first; cpu_kernels() takes the widest unless RESNET_ISA
+ * names a narrower one the CPU has. */
 static void dispatch_tests(void)
 {
-    const char *env = getenv("RESNET_ISA");
-    if (!env) {
-        setenv("RESNET_ISA", "c", 1);
-        CHECK(cpu_isa() == CPU_C, "RESNET_ISA=c picks the portable kernels (got %s)",
-              cpu_isa_name(cpu_isa()));
+    const struct kernels *t[ISA_N];
+    const int n = cpu_kernel_tables(t);
+    CHECK(n >= 1 && t[n - 1] == kernels_for(ISA_C) && t[n - 1]->conv == conv_forward_c &&
+              t[n - 1]->maxpool == ops_maxpool_c && t[n - 1]->wino == wino_forward_c,
+          "%d kernel table(s) run here, the last the portable one listing the C kernels", n);
+    for (int i = 0; i < n; i++)
+        CHECK(cpu_supports(t[i]->isa) && kernels_for(t[i]->isa) == t[i] && (i == 0 ||
+              t[i]->isa < t[i - 1]->isa) && t[i]->conv && t[i]->maxpool && t[i]->wino &&
+              (t[i]->conv_strides & 6) == 6,
+              "table %s: this CPU runs it, every entry set, strides 1 and 2 taken", t[i]->name);
+    CHECK(kernels_for(ISA_N) == NULL && kernels_for((enum kernel_isa)-1) == NULL,
+          "kernels_for refuses an unknown ISA");
+
+    char *saved = getenv("RESNET_ISA") ? strdup(getenv("RESNET_ISA")) : NULL;
+    unsetenv("RESNET_ISA");
+    CHECK(cpu_kernels() == t[0], "no RESNET_ISA: the widest table, %s", t[0]->name);
+    for (int i = 0; i < n; i++) {
+        setenv("RESNET_ISA", t[i]->name, 1);
+        CHECK(cpu_kernels() == t[i], "RESNET_ISA=%s picks that table", t[i]->name);
+    }
+    setenv("RESNET_ISA", "avx1024", 1);
+    CHECK(cpu_kernels() == t[0], "RESNET_ISA=avx1024 (no such ISA): the widest, %s",
+          t[0]->name);
+    if (saved)
+        setenv("RESNET_ISA", saved, 1);
+    else
         unsetenv("RESNET_ISA");
-    } else {
-        CHECK(cpu_supports(cpu_isa()), "RESNET_ISA=%s: in use %s", env, cpu_isa_name(cpu_isa()));
-    }
-    int widest = CPU_C;
-    for (int isa = 0; isa < CPU_N_ISA; isa++) {
-        int ok = cpu_set_isa((enum cpu_isa)isa) == 0;
-        CHECK(ok == cpu_supports((enum cpu_isa)isa) && (!ok || cpu_isa() == (enum cpu_isa)isa),
-              "cpu_set_isa(%s) %s", cpu_isa_name((enum cpu_isa)isa),
-              ok ? "switches" : "refuses: not supported here");
-        widest = ok ? isa : widest;
-    }
-    CHECK(cpu_set_isa((enum cpu_isa)CPU_N_ISA) < 0, "cpu_set_isa rejects an unknown ISA");
-    cpu_set_isa((enum cpu_isa)widest);
+    free(saved);
 }
 
 /* --- ops --- */
@@ -304,20 +314,17 @@ static void op_tests(void)
                                 }
                             pw[(((size_t)i * c + ch) * oh + oy) * ow + ox] = avg ? sum / cells : m;
                         }
-            /* the average pool has one version; the max pool one per ISA */
-            static void (*const maxpool[CPU_N_ISA])(const struct blk *, const struct blk *, int,
-                                                   const struct pool_geo *) = {
-                ops_maxpool_c, ops_maxpool_avx2, ops_maxpool_avx512};
-            for (int isa = 0; isa < (avg ? 1 : CPU_N_ISA); isa++) {
-                if (!cpu_supports((enum cpu_isa)isa))
-                    continue;
+            /* the average pool has one version; the max pool one per table */
+            const struct kernels *tables[ISA_N];
+            const int n_tables = avg ? 1 : cpu_kernel_tables(tables);
+            for (int t = 0; t < n_tables; t++) {
                 to = blk_new(c, oh, ow, 1, n, &ob);
-                (avg ? ops_avgpool : maxpool[isa])(&tx, &to, n, g);
+                (avg ? ops_avgpool : tables[t]->maxpool)(&tx, &to, n, g);
                 d = diff_planar(&to, pw, n);
                 CHECK(d <= 1e-6f && frame_is_zero(&to, ob, n),
                       "ops_%s%s%s %dx%d/%d, start -%d,-%d, zero padding t%d b%d l%d r%d: "
-                      "max |diff| %.2e", avg ? "avgpool" : "maxpool", avg ? "" : "_",
-                      avg ? "" : cpu_isa_name((enum cpu_isa)isa), g->k, g->k, g->stride,
+                      "max |diff| %.2e", avg ? "avgpool" : "maxpool", avg ? "" : " ",
+                      avg ? "" : tables[t]->name, g->k, g->k, g->stride,
                       g->pad_t, g->pad_l, g->zero_t, g->zero_b, g->zero_l, g->zero_r, d);
                 free(ob);
             }

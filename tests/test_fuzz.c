@@ -95,17 +95,14 @@ int main(void)
         int kept = replay("regressions", fuzzers[i].name, fuzzers[i].harness);
         printf("# %d regression inputs of fuzz_%s replayed\n", kept, fuzzers[i].name);
     }
-    /* The harness's net must load its own seeds, or fuzzing never reaches
-     * the weight conversion. */
-    struct arch a;
-    struct net n;
+    /* The harness's model must open with its own seeds, or fuzzing never
+     * reaches the weight conversion and the forward pass. */
+    struct model *m;
     struct err e = {{0}};
-    memset(&n, 0, sizeof n);
-    int rc = spec_parse(fuzz_st_spec, "fuzz-net", NULL, &a, &e) == 0 && net_build(&a, &n, &e) == 0
-                 ? weights_load(&n, "tests/fuzz/seeds/safetensors/net_f32.safetensors", &e) : -1;
-    CHECK(rc == 0, "the safetensors seed net_f32 loads onto the harness's net%s%s", rc ? ": " : "",
-          rc ? e.msg : "");
-    net_free(&n);
+    int rc = fuzz_st_open(&m, "tests/fuzz/seeds/safetensors/net_f32.safetensors", &e);
+    CHECK(rc == 0, "the harness's model opens with the safetensors seed net_f32%s%s",
+          rc ? ": " : "", rc ? e.msg : "");
+    model_close(m);
     test_limits();
     return CHECK_DONE();
 }

@@ -13,11 +13,14 @@
  *     for every stored weight dtype;
  *   - one batch of all images must give what batch 1 gave, image by image
  *     (small nets only);
- *   - all of it under every kernel ISA the CPU supports (cpu_set_isa), the
- *     ISA named at the start of each line; the narrower ISAs run the
- *     full-size nets on their first image only;
- *   - all of it again with the Winograd convolutions (fwd_opts.winograd,
- *     "winograd" after the ISA), to the same tolerances.
+ *   - all of it with every kernel table the CPU runs (cpu_kernel_tables),
+ *     named at the start of each line; the narrower ones run the full-size
+ *     nets on their first image only; RESNET_ISA=NAME runs only that table,
+ *     and fails when there is no such table here;
+ *   - all of it again with the Winograd convolutions (model_opts.winograd,
+ *     "winograd" after the table), to the same tolerances.
+ * Each network is opened the way the program opens one (model_open), with
+ * the packed-weight cache off.
  * Every line reports the largest difference, so a drift shows before it fails.
  *
  * Usage: build/test_parity [TESTS_DIR]   (default "tests", run from the repo root) */
@@ -32,9 +35,8 @@
 #include "testutil.h"
 #include "cpu.h"
 #include "err.h"
-#include "forward.h"
 #include "image.h"
-#include "net.h"
+#include "model.h"
 #include "spec.h"
 #include "weights.h"
 
@@ -124,21 +126,9 @@ static void format_top(const int *idx, int k, char *buf, size_t len)
         o += (size_t)snprintf(buf + o, len - o, "%s%d", j ? "," : "", idx[j]);
 }
 
-/* The forward pass's options: direct convolutions, then Winograd. */
-static struct fwd_opts opts;
-
-/* fwd_create with opts */
-static int create(struct fwd **f, struct net *n, int batch, struct err *e)
-{
-    if (fwd_plan(f, n, batch, &opts, e) < 0)
-        return -1;
-    if (fwd_pack(*f, n, 0, e) < 0) {
-        fwd_free(*f);
-        *f = NULL;
-        return -1;
-    }
-    return 0;
-}
+/* How the networks are opened: the kernel table and the convolution path
+ * under test. */
+static struct model_opts opts = {.no_cache = 1, .no_labels = 1};
 
 /* One case directory: everything its expected files hold. */
 struct ref_case {
@@ -174,29 +164,27 @@ static void check_inputs(struct ref_case *c, const char *images_dir)
     free(mine);
 }
 
-/* Build the net and load one weight file; NULL after a FAIL line. */
-static struct net *load_net(const struct ref_case *c, const char *weights)
+/* The case's network with one weight file, for `batch` images; NULL after
+ * a FAIL line. */
+static struct model *open_model(const struct ref_case *c, const char *weights, int batch)
 {
-    struct net *n = calloc(1, sizeof *n);
+    char spec[PATH_LEN], path[PATH_LEN];
+    struct model_opts o = opts;
+    struct model *m;
     struct err e = {{0}};
-    char path[PATH_LEN];
-    path_join(path, c->dir, weights);
-    if (net_build(&c->arch, n, &e) < 0) {
-        CHECK(0, "%s: net_build: %s", c->label, e.msg);
-        free(n);
+    o.model = path_join(spec, c->dir, "spec.json");
+    o.weights = path_join(path, c->dir, weights);
+    o.batch = batch;
+    if (model_open(&m, &o, &e) < 0) {
+        CHECK(0, "%s %s: model_open(batch %d): %s", c->label, weights, batch, e.msg);
         return NULL;
     }
-    if (weights_load(n, path, &e) < 0) {
-        CHECK(0, "%s %s: weights_load: %s", c->label, weights, e.msg);
-        net_free(n);
-        free(n);
-        return NULL;
-    }
-    return n;
+    return m;
 }
 
-/* probs of every image, batch 1, into got[i]; then, if `batched`, all at once. */
-static void check_weights(struct ref_case *c, const char *weights, int batched)
+/* probs of every image, batch 1, into got[i]; then, if `batched`, all at once.
+ * Returns how many images' probabilities were compared. */
+static int check_weights(struct ref_case *c, const char *weights, int batched)
 {
     /* "weights.f16.safetensors" -> ".f16", the tag of its expected file */
     char tag[64], file[128], expected[PATH_LEN];
@@ -210,26 +198,21 @@ static void check_weights(struct ref_case *c, const char *weights, int batched)
     struct err e = {{0}};
     if (st_open(expected, &ef, &e) < 0) {
         CHECK(0, "%s %s: expected file: %s", c->label, dt, e.msg);
-        return;
+        return 0;
     }
-    struct net *n = load_net(c, weights);
-    struct fwd *f = NULL;
-    if (n && create(&f, n, 1, &e) < 0) {
-        CHECK(0, "%s %s: fwd_create(batch 1): %s", c->label, dt, e.msg);
-        f = NULL;
-    }
+    struct model *f = open_model(c, weights, 1);
     int n_img = c->images.n, k = c->classes < TOP_K ? (int)c->classes : TOP_K;
     float *got = calloc((size_t)n_img * (size_t)c->classes, sizeof(float));
-    int have_all = f != NULL;
+    int have_all = f != NULL, compared = 0;
 
     for (int i = 0; f && i < n_img; i++) {
         const char *img = c->images.name[i], *why;
         char key[300];
         snprintf(key, sizeof key, "probs.%s", img);
         float *want = read_f32(&ef, key, c->classes, &why);
-        const float *p = fwd_run(f, c->input[i]);
+        const float *p = model_run(f, c->input[i]);
         if (!p) {
-            CHECK(0, "%s %s %s: fwd_run returned NULL", c->label, dt, img);
+            CHECK(0, "%s %s %s: model_run returned NULL", c->label, dt, img);
             have_all = 0;
             free(want);
             continue;
@@ -249,32 +232,28 @@ static void check_weights(struct ref_case *c, const char *weights, int batched)
         int same = memcmp(ti, tw, (size_t)k * sizeof(int)) == 0;
         CHECK(d <= TOL_PROBS && same, "%s %s %s: probs max |diff| %.2e, top-%d %s%s%s",
               c->label, dt, img, d, k, s_got, same ? "" : " want ", same ? "" : s_want);
+        compared++;
         free(want);
     }
-    fwd_free(f);
+    model_close(f);
 
     if (batched && have_all && n_img > 1) {
-        struct fwd *fb = NULL;
+        struct model *fb = open_model(c, weights, n_img);
         float *in = malloc((size_t)n_img * (size_t)c->in_len * sizeof(float));
         for (int i = 0; i < n_img; i++)
             memcpy(in + (long)i * c->in_len, c->input[i], (size_t)c->in_len * sizeof(float));
-        if (create(&fb, n, n_img, &e) < 0) {
-            CHECK(0, "%s %s: fwd_create(batch %d): %s", c->label, dt, n_img, e.msg);
-        } else {
-            const float *p = fwd_run(fb, in);
+        if (fb) {
+            const float *p = model_run(fb, in);
             float d = p ? max_abs_diff(p, got, (long)n_img * c->classes) : NAN;
             CHECK(p && d <= TOL_BATCH, "%s %s: batch %d equals batch 1, max |diff| %.2e",
                   c->label, dt, n_img, d);
         }
-        fwd_free(fb);
+        model_close(fb);
         free(in);
     }
     free(got);
-    if (n) {
-        net_free(n);
-        free(n);
-    }
     st_close(&ef);
+    return compared;
 }
 
 /* `batched`: also the batch-of-all-images check (on the F32 weights). */
@@ -335,9 +314,13 @@ static void run_case(const char *dir, const char *label, const char *images_dir,
     struct names weights;
     list_dir(dir, "weights", ".safetensors", &weights);
     CHECK(weights.n > 0, "%s: %d weight file(s)", label, weights.n);
+    int compared = 0;
     for (int w = 0; w < weights.n; w++)
-        check_weights(&c, weights.name[w],
-                      batched && strcmp(weights.name[w], "weights.safetensors") == 0);
+        compared += check_weights(&c, weights.name[w],
+                                  batched && strcmp(weights.name[w], "weights.safetensors") == 0);
+    CHECK(compared == c.images.n * weights.n,
+          "%s: probabilities compared for %d of %d images x weight files", label, compared,
+          c.images.n * weights.n);
     free_names(&weights);
 done:
     for (int i = 0; i < c.images.n; i++)
@@ -357,7 +340,7 @@ static int run_cases(const char *root, const char *sub, const char *images_dir, 
         path_join(path, dir, cases.name[i]);
         if (!is_file(path_join(spec, path, "spec.json")))
             continue;
-        snprintf(label, sizeof label, "%s%s %s/%s", cpu_isa_name(cpu_isa()),
+        snprintf(label, sizeof label, "%s%s %s/%s", opts.kernels->name,
                  opts.winograd ? " winograd" : "", sub, cases.name[i]);
         run_case(path, label, images_dir, batched);
         ran++;
@@ -372,28 +355,31 @@ int main(int argc, char **argv)
     char images_dir[PATH_LEN];
     path_join(images_dir, root, "images/parity");
 
-    /* Widest ISA first, as the binary would pick it; RESNET_ISA, when set,
-     * limits the run to that one ISA. */
+    /* Widest table first, as the binary would pick it; RESNET_ISA, when set,
+     * limits the run to that one table. */
     const char *only = getenv("RESNET_ISA");
-    int widest = 1;
-    for (int isa = CPU_N_ISA - 1; isa >= 0; isa--) {
-        if (!cpu_supports((enum cpu_isa)isa) ||
-            (only && strcmp(only, cpu_isa_name((enum cpu_isa)isa))))
+    const struct kernels *tables[ISA_N];
+    int widest = 1, ran = 0;
+    for (int t = 0, n_tables = cpu_kernel_tables(tables); t < n_tables; t++) {
+        if (only && strcmp(only, tables[t]->name))
             continue;
-        cpu_set_isa((enum cpu_isa)isa);
+        opts.kernels = tables[t];
+        ran++;
         for (opts.winograd = 0; opts.winograd < 2; opts.winograd++) {
             /* Batch N is checked on the small nets only: it costs a second forward
              * pass per image, and a batching bug shows at any size. */
             int n = run_cases(root, "fixtures", images_dir, 1);
-            CHECK(n > 0, "%s%s: %d committed parity case(s) in %s/fixtures",
-                  cpu_isa_name(cpu_isa()), opts.winograd ? " winograd" : "", n, root);
+            CHECK(n > 0, "%s%s: %d committed parity case(s) in %s/fixtures", tables[t]->name,
+                  opts.winograd ? " winograd" : "", n, root);
             image_limit = widest ? 0 : 1;
             if (run_cases(root, "cache", images_dir, 0) == 0 && check_preprocessing)
-                printf("# note: no full-size references in %s/cache (made by `make test` when "
-                       "python3-torch is installed)\n", root);
+                SKIP("full-size parity: no references in %s/cache (made by `make test` when "
+                     "python3-torch is installed)", root);
             check_preprocessing = 0;
         }
         widest = 0;
     }
+    if (only)
+        CHECK(ran == 1, "RESNET_ISA=%s names a kernel table this CPU runs", only);
     return CHECK_DONE();
 }

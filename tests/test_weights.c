@@ -11,6 +11,7 @@
 #include "h5.h"
 #include "net.h"
 #include "spec.h"
+#include "cache.h"
 #include "weights.h"
 
 #include <math.h>
@@ -825,22 +826,22 @@ static void test_default_path(void)
     setenv("RESNET_HOME", "/opt/w/", 1);
     setenv("XDG_CACHE_HOME", "/xdg", 1);
     setenv("HOME", "/home/u", 1);
-    int rc = weights_default_path("resnet50", out, sizeof out, &e);
+    int rc = cache_weights_path("resnet50", out, sizeof out, &e);
     CHECK(rc == 0 && strcmp(out, "/opt/w/resnet50.safetensors") == 0,
           "RESNET_HOME comes first: %s", out);
     unsetenv("RESNET_HOME");
-    rc = weights_default_path("resnet50", out, sizeof out, &e);
+    rc = cache_weights_path("resnet50", out, sizeof out, &e);
     CHECK(rc == 0 && strcmp(out, "/xdg/resnet/resnet50.safetensors") == 0,
           "then XDG_CACHE_HOME/resnet: %s", out);
     setenv("XDG_CACHE_HOME", "", 1);
-    rc = weights_default_path("resnet50", out, sizeof out, &e);
+    rc = cache_weights_path("resnet50", out, sizeof out, &e);
     CHECK(rc == 0 && strcmp(out, "/home/u/.cache/resnet/resnet50.safetensors") == 0,
           "then HOME/.cache/resnet (an empty XDG_CACHE_HOME counts as unset): %s", out);
-    rc = weights_default_path("resnet50", out, 20, &e);
+    rc = cache_weights_path("resnet50", out, 20, &e);
     CHECK(rc == -1 && has(e.msg, "too long"), "a path that does not fit: %s", e.msg);
     unsetenv("XDG_CACHE_HOME");
     unsetenv("HOME");
-    rc = weights_default_path("resnet50", out, sizeof out, &e);
+    rc = cache_weights_path("resnet50", out, sizeof out, &e);
     CHECK(rc == -1 && has(e.msg, "RESNET_HOME") && has(e.msg, "HOME"),
           "no variable set: %s", e.msg);
 }
@@ -1011,10 +1012,10 @@ static void test_default_h5(void)
     struct err e = {{0}};
     setenv("RESNET_HOME", tmpdir, 1);
     write_bytes("kmodel.h5", "x", 1);
-    int rc = weights_default_path("kmodel", out, sizeof out, &e);
+    int rc = cache_weights_path("kmodel", out, sizeof out, &e);
     CHECK(rc == 0 && has(out, "/kmodel.h5"), "only NAME.h5 there: %s", out);
     write_bytes("kmodel.safetensors", "x", 1);
-    rc = weights_default_path("kmodel", out, sizeof out, &e);
+    rc = cache_weights_path("kmodel", out, sizeof out, &e);
     CHECK(rc == 0 && has(out, "/kmodel.safetensors"), "both there: NAME.safetensors: %s", out);
     unsetenv("RESNET_HOME");
 }

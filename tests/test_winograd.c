@@ -147,25 +147,22 @@ static void run_case(const struct wcase *c)
     wino_pack(wu, w, scale, c->out_c, c->in_c);
     a.w = wu;
 
-    static void (*const kernel[CPU_N_ISA])(const struct conv_args *, const struct wino_plan *,
-                                           float *) = {
-        wino_forward_c, wino_forward_avx2, wino_forward_avx512};
-    for (int isa = 0; isa < CPU_N_ISA; isa++) {
-        if (!cpu_supports((enum cpu_isa)isa))
-            continue;
+    const struct kernels *tables[ISA_N];
+    for (int t = 0, n_tables = cpu_kernel_tables(tables); t < n_tables; t++) {
+        const struct kernels *k = tables[t];
         for (int threads = 1; threads <= 3; threads++) {
             struct wino_plan p;
             wino_plan(&a, threads, &p);
             float *scratch = malloc(p.threads * p.scratch_floats * sizeof(float)), *ob;
-            a.out = blk_new(c->out_c, oh, ow, isa == CPU_AVX2 ? 0 : 1, c->n, &ob);
-            kernel[isa](&a, &p, scratch);
+            a.out = blk_new(c->out_c, oh, ow, k->isa == ISA_AVX2 ? 0 : 1, c->n, &ob);
+            k->wino(&a, &p, scratch);
             double e = err_units(&a.out, c->n, c->relu, exact, mag);
             worst = e > worst ? e : worst;
             worst_direct = direct > worst_direct ? direct : worst_direct;
             CHECK(e <= TOL_UNITS && frame_is_zero(&a.out, ob, c->n),
                   "%s: %s, %d thread%s (%d groups of %d tiles x %d chunks): error %.2f units "
                   "(direct %.2f), halo and spare lanes zero", name,
-                  cpu_isa_name((enum cpu_isa)isa), threads, threads > 1 ? "s" : "", p.groups,
+                  k->name, threads, threads > 1 ? "s" : "", p.groups,
                   p.group, p.chunks, e, direct);
             free(ob), free(scratch);
         }

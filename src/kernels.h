@@ -1,0 +1,54 @@
+/* kernels.h -- the table of kernel entry points, one table per instruction
+ * set.
+ *
+ * The forward pass never names an ISA-specific function: fwd_plan takes a
+ * table (cpu.c picks the widest this CPU runs), stores it, and each op keeps
+ * the entry point it will call.  Each ISA's file (kernels_avx512.c,
+ * kernels_avx2.c) defines its table and nothing else that is public; the
+ * portable table lists the C kernels that specify them (conv.c, ops.c,
+ * winograd.c).  A new ISA is one file and one row of kernels_for.  Kernels
+ * of other precisions (int8, bf16) join the table as members of their own.
+ *
+ * Every kernel has the signature and the meaning of the portable one it
+ * stands for; tests/test_conv.c and tests/test_winograd.c hold each table's
+ * against it. */
+#ifndef RESNET_KERNELS_H
+#define RESNET_KERNELS_H
+
+#include "conv.h"
+#include "ops.h"
+#include "winograd.h"
+
+enum kernel_isa {
+    ISA_C,        /* portable C: the specification */
+    ISA_AVX2,     /* AVX2 + FMA */
+    ISA_AVX512,   /* AVX-512 F/BW/VL/DQ */
+    ISA_N
+};
+
+struct kernels {
+    enum kernel_isa isa;
+    const char *name;              /* "c", "avx2", "avx512": RESNET_ISA's values */
+
+    /* conv_forward_c's contract, for the strides in conv_strides (bit s set:
+     * stride s); fwd_plan gives other strides the portable kernel. */
+    void (*conv)(const struct conv_args *a);
+    unsigned conv_strides;
+
+    /* ops_maxpool_c's contract */
+    void (*maxpool)(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);
+
+    /* wino_forward_c's contract */
+    void (*wino)(const struct conv_args *a, const struct wino_plan *p, float *scratch);
+};
+
+/* The tables, each defined in its own file: kernels.c (portable),
+ * kernels_avx2.c, kernels_avx512.c.  Callers go through kernels_for. */
+extern const struct kernels kernels_c, kernels_avx2, kernels_avx512;
+
+/* The table of `isa`, or NULL when this build has none (an ISA file built
+ * without its compiler flags, or an unknown isa).  Whether the CPU can run
+ * it is cpu.c's question. */
+const struct kernels *kernels_for(enum kernel_isa isa);
+
+#endif

@@ -1,0 +1,26 @@
+/* kernels_avx2.c -- the AVX2 + FMA kernel table: the blocked convolution
+ * (conv_simd.inc), the max pool (pool_simd.inc) and the Winograd
+ * convolution (winograd_simd.inc) over simd_avx2.h, a channel block being
+ * two ymm halves, tiles of 1 block x 6 pixels (12 of the 16 registers
+ * accumulate).  Built with -mavx2 -mfma; cpu.c hands the table out only
+ * when the CPU has the instructions. */
+#include "kernels.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include "simd_avx2.h"
+#include "conv_simd.inc"
+#include "pool_simd.inc"
+#include "winograd_simd.inc"
+
+const struct kernels kernels_avx2 = {
+    .isa = ISA_AVX2,
+    .name = "avx2",
+    .conv = conv_simd,
+    .conv_strides = CONV_SIMD_STRIDES,
+    .maxpool = maxpool_simd,
+    .wino = wino_simd,
+};
+#else
+/* a compiler without the flags: no entry points, so kernels_for has no table */
+const struct kernels kernels_avx2 = {.isa = ISA_AVX2, .name = "avx2"};
+#endif
