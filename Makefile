@@ -1,12 +1,15 @@
-# resnet -- a command-line ResNet image classifier.
+# resnet -- a command-line ResNet image classifier, and its C library.
 #
-#   make            build ./resnet
-#   make test       build and run every test (ends with "N passed, N failed")
+#   make            build ./resnet and the library (build/libresnet.a,
+#                   build/libresnet.so.VERSION, build/resnet.pc)
+#   make test       build and run every test (ends with "N passed, N failed, N skipped")
 #   make deps       install the Debian packages the build and tests need
-#   make install    PREFIX=/usr/local: the binary and the man page
+#   make install    PREFIX=/usr/local (DESTDIR=): the binary, the library, its header
+#                   and pkg-config file, the man pages and the shipped model
 #   SANITIZE=1      build everything with AddressSanitizer + UBSan
 
 PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 # libcurl and libhdf5 are compiled against but opened with dlopen when
 # `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/h5.c):
@@ -19,7 +22,9 @@ HDF5_SONAME := $(shell objdump -p $(firstword $(wildcard $(patsubst -L%,%/libhdf
                  /usr/lib/*/libhdf5_serial.so)) 2>/dev/null | awk '/SONAME/ {print $$2}')
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Isrc \
+# Every object goes into the shared library too, hence -fPIC; it exports
+# only what resnet.h marks RESNET_API.
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -fPIC -fvisibility=hidden -Isrc \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(LINKED)) -lm
 LDFLAGS += -fopenmp
@@ -38,16 +43,32 @@ SRCS     = $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,$(B)/%.o,$(filter-out src/main.c,$(SRCS))) $(B)/builtin_specs.o
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(wildcard tests/test_*.c))
 VERSION  = 0.1.0
+SOMAJOR  = $(firstword $(subst ., ,$(VERSION)))
+SONAME   = libresnet.so.$(SOMAJOR)
 
-all: resnet
+all: resnet lib
 
+# The binary links the static library: no run-time search for its own code.
 resnet: $(B)/main.o $(B)/libresnet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+lib: $(B)/libresnet.a $(B)/libresnet.so.$(VERSION) $(B)/resnet.pc
 
 $(B)/libresnet.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/%.o: src/%.c src/*.h | $(B)
+$(B)/libresnet.so.$(VERSION): $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+
+# Libs.private: what a static link (pkg-config --static) needs besides libresnet.a.
+$(B)/resnet.pc: Makefile | $(B)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+	    'Name: resnet' 'Description: ResNet image classification on the CPU' \
+	    'Version: $(VERSION)' 'Libs: -L$${libdir} -lresnet' \
+	    'Libs.private: $(LDLIBS) -fopenmp' 'Requires.private: $(LINKED)' \
+	    'Cflags: -I$${includedir}' > $@
+
+$(B)/%.o: src/%.c src/*.h Makefile | $(B)
 	$(CC) $(CFLAGS) -DRESNET_VERSION='"$(VERSION)"' -c -o $@ $<
 
 # The SIMD kernels are compiled once per ISA from the *_simd.inc files, each
@@ -81,7 +102,7 @@ $(B)/test_%: tests/test_%.c tests/check.h tests/testutil.h $(B)/libresnet.a
 $(B):
 	mkdir -p $@
 
-test: resnet $(TESTS)
+test: resnet lib $(TESTS)
 	sh tests/run.sh
 
 # ---- make fuzz ----------------------------------------------------------------
@@ -170,10 +191,18 @@ demo:
 	    echo "      run 'make demo' again when online, or see README, \"Weights\"."; \
 	fi
 
-install: resnet
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: resnet lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 resnet $(DESTDIR)$(PREFIX)/bin/resnet
+	install -m 644 src/resnet.h $(DESTDIR)$(PREFIX)/include/resnet.h
+	install -m 644 $(B)/libresnet.a $(DESTDIR)$(LIBDIR)/libresnet.a
+	install -m 755 $(B)/libresnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libresnet.so.$(VERSION)
+	ln -sf libresnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libresnet.so
+	install -m 644 $(B)/resnet.pc $(DESTDIR)$(LIBDIR)/pkgconfig/resnet.pc
 	install -m 644 man/resnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/resnet.1
+	install -m 644 man/resnet-spec.5 $(DESTDIR)$(PREFIX)/share/man/man5/resnet-spec.5
 	install -d $(DESTDIR)$(PREFIX)/share/resnet
 	install -m 644 models/fashion_resnet20.json models/fashion_labels.txt \
 	    models/fashion_resnet20.safetensors $(DESTDIR)$(PREFIX)/share/resnet/
@@ -181,5 +210,5 @@ install: resnet
 clean:
 	rm -rf $(B) resnet
 
-.PHONY: all test deps install clean fuzz demo
+.PHONY: all lib test deps install clean fuzz demo
 .SECONDARY:
