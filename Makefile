@@ -13,7 +13,7 @@ LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 # libcurl and libhdf5 are compiled against but opened with dlopen when
 # `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/h5.c):
-# they and what they pull in would cost every process ~8 ms of start-up.
+# they and the libraries they pull in would be loaded by every process.
 LINKED   = libjpeg libpng zlib libcjson
 PKGS     = $(LINKED) hdf5 libcurl
 # the name dlopen asks for: the soname of the libhdf5 the build compiles against

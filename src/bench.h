@@ -31,7 +31,7 @@ struct bench_times {
  * Warm-up runs until at least one pass and BENCH_WARMUP_MS have gone by, so
  * a fast net also reaches steady clocks and caches.  When layer_ms is set
  * ([fwd_op_count(f)]), it receives each op's median ms over the timed runs
- * (timing an op costs two clock reads, well under 1% of any op).  Fails
+ * (timing an op costs two clock reads, little next to any op).  Fails
  * only when out of memory. */
 #define BENCH_WARMUP_MS 200.0
 int bench_forward(struct fwd *f, const float *in, int runs, double *layer_ms,

@@ -377,7 +377,8 @@ static int fold_weights(struct fwd *f, struct err *e)
     for (int i = 0; i < f->n_ops; i++)
         max_c = f->op[i].l->out_c > max_c ? f->op[i].l->out_c : max_c;
     /* A mapping of its own, in 2 MB pages where the kernel allows: packing
-     * 100 MB through 4 KB page faults costs a classify process ~10% more. */
+     * a hundred megabytes through 4 KB page faults is a fault every 1024
+     * floats. */
     f->params = mmap(NULL, f->params_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     if (f->params == MAP_FAILED)
@@ -468,10 +469,10 @@ static int plan_buffers(struct fwd *f, struct err *e)
     if (!f->buf)
         return err_set(e, "forward: out of memory");
     /* One mapping in 2 MB pages, faulted in now rather than by the first
-     * forward pass: 4 KB faults cost a one-image process ~4 ms.  Touched
+     * forward pass, whose kernels would otherwise take 4 KB faults.  Touched
      * page by page, not MADV_POPULATE_WRITE, which holds the process's
      * memory map lock throughout and so stalls the decoding thread's
-     * first mallocs for as long (~2 ms). */
+     * first mallocs for as long. */
     f->buf_bytes = round_up(f->buf_floats * sizeof(float), ALIGN);
     f->bufs_bytes = f->buf_bytes * f->n_bufs;
     void *m = mmap(NULL, f->bufs_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

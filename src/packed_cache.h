@@ -2,9 +2,9 @@
  * between processes.
  *
  * Converting a weight file and folding and packing it for the kernels is
- * most of a short process's time (resnet50: ~70 ms of ~120).  The first
+ * most of a short process's time (bench/README.md measures it).  The first
  * `classify` of a weight file writes the packed block to
- *     CACHE/packed/NAME.HASH.packed      (CACHE: weights_cache_dir)
+ *     CACHE/packed/NAME.HASH.packed      (CACHE: cache_dir)
  * and later ones map it and never open the weight file.  An entry is used
  * only while the weight file (device, inode, size, mtime, ctime), the
  * network's layout (fwd_params_layout) and the resnet binary itself are

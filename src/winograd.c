@@ -81,7 +81,7 @@ int wino_plan(const struct conv_args *a, int threads, struct wino_plan *p)
     /* Tiles past the output's edge are computed whole: on tiny outputs
      * (2x2: 36 multiply-adds either way) the transforms cannot pay.  At
      * 7x7, the smallest in the ResNets, Winograd does a third of the
-     * direct multiply-adds and is 1.4x faster (batch 1). */
+     * direct multiply-adds, enough to pay for the transforms. */
     return 2 * WINO_POS * p->tiles_h * p->tiles_w <= 9 * a->out.h * a->out.w;
 }
 
