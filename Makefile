@@ -1,7 +1,7 @@
 # resnet -- a command-line ResNet image classifier, and its C library.
 #
 #   make            build ./resnet and the library (build/libresnet.a,
-#                   build/libresnet.so.VERSION, build/resnet.pc)
+#                   build/libresnet.so.VERSION)
 #   make test       build and run every test (ends with "N passed, N failed, N skipped")
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local (DESTDIR=): the binary, the library, its header
@@ -52,7 +52,7 @@ all: resnet lib
 resnet: $(B)/main.o $(B)/libresnet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-lib: $(B)/libresnet.a $(B)/libresnet.so.$(VERSION) $(B)/resnet.pc
+lib: $(B)/libresnet.a $(B)/libresnet.so.$(VERSION)
 
 $(B)/libresnet.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -60,13 +60,14 @@ $(B)/libresnet.a: $(LIB_OBJS)
 $(B)/libresnet.so.$(VERSION): $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
-# Libs.private: what a static link (pkg-config --static) needs besides libresnet.a.
-$(B)/resnet.pc: Makefile | $(B)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
-	    'Name: resnet' 'Description: ResNet image classification on the CPU' \
-	    'Version: $(VERSION)' 'Libs: -L$${libdir} -lresnet' \
-	    'Libs.private: $(LDLIBS) -fopenmp' 'Requires.private: $(LINKED)' \
-	    'Cflags: -I$${includedir}' > $@
+# The pkg-config file names the install's own PREFIX and LIBDIR, so
+# `make install` writes it; Libs.private is what a static link (pkg-config
+# --static) needs besides libresnet.a.
+PC_LINES = 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+           'Name: resnet' 'Description: ResNet image classification on the CPU' \
+           'Version: $(VERSION)' 'Libs: -L$${libdir} -lresnet' \
+           'Libs.private: $(LDLIBS) -fopenmp' 'Requires.private: $(LINKED)' \
+           'Cflags: -I$${includedir}'
 
 $(B)/%.o: src/%.c src/*.h Makefile | $(B)
 	$(CC) $(CFLAGS) -DRESNET_VERSION='"$(VERSION)"' -c -o $@ $<
@@ -200,7 +201,7 @@ install: resnet lib
 	install -m 755 $(B)/libresnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libresnet.so.$(VERSION)
 	ln -sf libresnet.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libresnet.so
-	install -m 644 $(B)/resnet.pc $(DESTDIR)$(LIBDIR)/pkgconfig/resnet.pc
+	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/resnet.pc
 	install -m 644 man/resnet.1 $(DESTDIR)$(PREFIX)/share/man/man1/resnet.1
 	install -m 644 man/resnet-spec.5 $(DESTDIR)$(PREFIX)/share/man/man5/resnet-spec.5
 	install -d $(DESTDIR)$(PREFIX)/share/resnet
