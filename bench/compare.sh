@@ -18,7 +18,7 @@ usage() {
     cat <<EOF
 usage: bench/compare.sh [-m MODELS] [-b BATCHES] [-t THREADS] [-n RUNS] [-p PROC_RUNS]
                         [--peers PEERS] [--torch-modes MODES] [--blas LIBS]
-                        [--no-bench] [--no-classify] [--photo JPEG]
+                        [--no-bench] [--no-classify] [--photo JPEG] [--baseline RESNET]
 
   -m MODELS      comma-separated, from resnet18 resnet34 resnet50 resnet101 resnet152
                  (default resnet18,resnet50)
@@ -33,6 +33,9 @@ usage: bench/compare.sh [-m MODELS] [-b BATCHES] [-t THREADS] [-n RUNS] [-p PROC
   --no-bench     only the classify (whole-process) table
   --no-classify  only the forward-pass tables
   --photo JPEG   the photo to classify (default tests/images/parity/chelsea.jpg)
+  --baseline RESNET  also time another resnet binary (an earlier build: a change's
+                 "before") right after ./resnet in every forward-pass measurement,
+                 same options; the report gives each path's ratio to it
 
 Installs what is missing (Debian packages, npm packages into bench/node_modules),
 builds ./resnet, makes the models once into bench/cache/, then measures.
@@ -42,7 +45,7 @@ EOF
 
 MODELS=resnet18,resnet50 BATCHES=1,8 THREADS=1,2 RUNS=20 PROC_RUNS=7
 PEERS=resnet,ort,torch,opencv TORCH_MODES=eager,channels_last,jit BLAS=openblas
-DO_BENCH=1 DO_CLASSIFY=1
+DO_BENCH=1 DO_CLASSIFY=1 BASELINE=
 PHOTO=$ROOT/tests/images/parity/chelsea.jpg
 while [ $# -gt 0 ]; do
     case $1 in
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
     --no-bench) DO_BENCH=0 ;;
     --no-classify) DO_CLASSIFY=0 ;;
     --photo) PHOTO=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
+    --baseline) BASELINE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -72,6 +76,7 @@ for b in $(list "$BLAS"); do
 done
 die() { echo "compare.sh: $*" >&2; exit 1; }
 note() { echo "compare.sh: $*" >&2; }
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "--baseline $BASELINE is not an executable"
 
 # --- what the peers need ---
 DEBS="make gcc pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev python3 python3-numpy
@@ -130,7 +135,8 @@ run() {
 import json, sys
 for l in sys.stdin:
     o = json.loads(l)
-    print("  %-12s %-24s %10.2f ms" % (o.get("peer", "resnet"), o.get("variant", ""), o["ms_median"]))
+    print("  %-12s %-24s %10.2f ms" % (o.get("peer", "resnet-baseline" if o.get("baseline") else "resnet"),
+                                      o.get("variant", ""), o["ms_median"]))
 ' >&2
 }
 
@@ -143,10 +149,13 @@ if [ $DO_BENCH -eq 1 ]; then
                 note "$what"
                 export OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t
                 if has_peer resnet; then
-                    run resnet "$what" "$ROOT/resnet" bench -m "$m" \
-                        -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
-                    run resnet "$what --winograd" "$ROOT/resnet" bench -m "$m" --winograd \
-                        -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                    for path in "" --winograd; do
+                        run resnet "$what $path" "$ROOT/resnet" bench -m "$m" $path \
+                            -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                        [ -z "$BASELINE" ] || run resnet-baseline "$what $path" \
+                            sh -c '"$@" | sed "s/^{/{\"baseline\":true,/"' sh "$BASELINE" bench \
+                            -m "$m" $path -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
+                    done
                 fi
                 has_peer ort && run onnxruntime "$what" node "$HERE/ort_bench.js" bench \
                     --onnx "$CACHE/$m.onnx" --model "$m" --batch "$b" --threads "$t" --runs "$RUNS"
@@ -212,6 +221,7 @@ isa="x86-64"
 case $flags in *avx512f*) isa="AVX-512" ;; *avx2*) isa="AVX2" ;; esac
 versions=
 has_peer resnet && versions="resnet $("$ROOT/resnet" --version | cut -d' ' -f2)"
+[ -n "$BASELINE" ] && versions="$versions (baseline: $BASELINE)"
 has_peer ort && versions="$versions, onnxruntime-node $(node -p "require('$HERE/node_modules/onnxruntime-node/package.json').version")"
 has_peer torch && versions="$versions, PyTorch $($PY -c 'import torch; print(torch.__version__)')"
 has_peer opencv && versions="$versions, OpenCV $($PY -c 'import cv2; print(cv2.__version__)')"

@@ -4,7 +4,8 @@
     report.py RESULTS.jsonl --date D --cpu "CPU" --versions "..."
 
 RESULTS.jsonl holds one JSON object per line:
-  - `resnet bench -f json` output (no "peer" key), with "peak_gflops";
+  - `resnet bench -f json` output (no "peer" key), with "peak_gflops"; with
+    "baseline": true, from compare.sh --baseline's other resnet binary;
   - peer_timing.report lines of the peers ("peer", "variant", "ms_median", ...);
   - process lines of proctime.py ("kind": "process", "peer", "variant", "model",
     "ms_median", "top1").
@@ -16,8 +17,8 @@ every variant, so it is visible which helped.
 import argparse
 import json
 
-PEERS = [("resnet", "resnet"), ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"),
-         ("opencv", "OpenCV DNN")]
+PEERS = [("resnet", "resnet"), ("resnet-baseline", "resnet (baseline)"),
+         ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"), ("opencv", "OpenCV DNN")]
 
 
 def fmt_ms(ms):
@@ -48,7 +49,8 @@ def main():
                 row[o["peer"]] = o
             continue
         if "peer" not in o:  # resnet bench -f json; its share of the peak is set below
-            o["peer"], o["variant"] = "resnet", "winograd" if o.get("winograd") else "direct"
+            o["peer"] = "resnet-baseline" if o.get("baseline") else "resnet"
+            o["variant"] = "winograd" if o.get("winograd") else "direct"
             peak[o["threads"]] = max(peak.get(o["threads"], 0), o["peak_gflops"])
         key = (o["model"], o["batch"], o["threads"])
         variants.setdefault(key, {})[(o["peer"], o["variant"])] = o["ms_median"]
@@ -90,7 +92,8 @@ def main():
                 if o is None:
                     cells.append("-")
                     continue
-                note = resnet_note(o) if p == "resnet" else o["variant"] if p == "pytorch" else ""
+                note = (resnet_note(o) if p.startswith("resnet") else o["variant"] if p == "pytorch"
+                        else "")
                 cells.append(cell(o["ms_median"], best, note))
             out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
         out.append("")
@@ -116,6 +119,21 @@ def main():
                            (o["model"], o["batch"], o["threads"]) == key)
                 out.append(f"| {key[0]} | {key[1]} | {key[2]} | {fmt_ms(d)} ({pct:.0f}% of peak) | "
                            f"{fmt_ms(w)} | {d / w:.2f}x |")
+            out.append("")
+
+        if any(p == "resnet-baseline" for vs in variants.values() for (p, _) in vs):
+            out.append("resnet against the baseline binary (compare.sh --baseline), ms per batch "
+                       "(median), each path timed right after the other; a ratio above 1 means "
+                       "this build is slower:")
+            out.append("")
+            out.append("| model | batch | threads | path | this build | baseline | ratio |")
+            out.append("|---|---:|---:|---|---:|---:|---:|")
+            for key in sorted(variants):
+                for v in ("direct", "winograd"):
+                    a, b = variants[key].get(("resnet", v)), variants[key].get(("resnet-baseline", v))
+                    if a is not None and b is not None:
+                        out.append(f"| {key[0]} | {key[1]} | {key[2]} | {v} | {fmt_ms(a)} | "
+                                   f"{fmt_ms(b)} | {a / b:.3f} |")
             out.append("")
 
         torch_variants = sorted({v for vs in variants.values() for (p, v) in vs if p == "pytorch"})
