@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 
 #include "h5.h"
+#include "safetensors.h"
 
 /* Longest prefix (63) + ".running_mean" + NUL. */
 #define NAME_LEN 96

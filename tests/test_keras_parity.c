@@ -34,6 +34,7 @@
 #include "forward.h"
 #include "image.h"
 #include "net.h"
+#include "safetensors.h"
 #include "spec.h"
 #include "weights.h"
 

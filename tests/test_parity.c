@@ -35,6 +35,7 @@
 #include "forward.h"
 #include "image.h"
 #include "net.h"
+#include "safetensors.h"
 #include "spec.h"
 #include "weights.h"
 

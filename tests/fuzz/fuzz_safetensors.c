@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "safetensors.h"
 #include "spec.h"
 #include "weights.h"
 
