@@ -9,7 +9,7 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 # libcurl and libhdf5 are compiled against but opened with dlopen when
-# `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/h5.c):
+# `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/hdf5_lib.c):
 # they and what they pull in would cost every process ~8 ms of start-up.
 LINKED   = libjpeg libpng zlib libcjson
 PKGS     = $(LINKED) hdf5 libcurl
@@ -63,7 +63,7 @@ $(B)/conv_avx2.o: CFLAGS += $(ISA_OPT) -mavx2 -mfma
 endif
 
 ifneq ($(HDF5_SONAME),)
-$(B)/h5.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
+$(B)/hdf5_lib.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
 endif
 
 # The specs in models/ are compiled in, so `-m resnet50` needs no file.
@@ -93,7 +93,8 @@ test: resnet $(TESTS)
 FUZZ_CC     = clang
 FUZZ_TIME  ?= 60
 FUZZERS     = spec safetensors image
-FUZZ_SRCS   = $(addprefix src/,err.c spec.c net.c weights.c safetensors.c h5.c image.c)
+FUZZ_SRCS   = $(addprefix src/,err.c spec.c net.c weights.c safetensors.c h5.c h5_layout.c \
+                hdf5_lib.c image.c)
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fno-omit-frame-pointer \
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               $(shell pkg-config --cflags $(PKGS))
