@@ -15,6 +15,7 @@
 #define RESNET_SPEC_H
 
 #include "err.h"
+#include "preprocess.h"
 
 #define ARCH_MAX_STAGES 8
 #define ARCH_MAX_BLOCKS 2048   /* residual blocks over all stages */
@@ -113,27 +114,6 @@ struct arch_layer {
     int bias;                   /* CONV, DENSE */
     enum activation act;        /* DENSE */
     float rate;                 /* DROPOUT, for the summary only */
-};
-
-/* How an image becomes the network's input tensor.
- *
- * fit PRE_FIT_CROP (torchvision): shorter side resized to `resize`
- * (bilinear, antialiased when shrinking), centre crop to the input size.
- * fit PRE_FIT_STRETCH (Keras's load_img(target_size=...)): nearest-neighbour
- * resize straight to the input size, as Pillow does it; no crop.
- *
- * mode PRE_TORCH: value/255, then (x - mean) / std, RGB.
- * mode PRE_CAFFE (Keras "caffe"): BGR, value - [103.939, 116.779, 123.68].
- * mode PRE_TF (Keras "tf"): value / 127.5 - 1, RGB. */
-enum pre_fit { PRE_FIT_CROP, PRE_FIT_STRETCH };
-enum pre_mode { PRE_TORCH, PRE_CAFFE, PRE_TF };
-
-struct preprocess {
-    int resize;      /* target of the shorter side, pixels (PRE_FIT_CROP) */
-    float mean[3];   /* per RGB channel, on the 0..1 scale (PRE_TORCH) */
-    float std[3];
-    enum pre_mode mode;
-    enum pre_fit fit;
 };
 
 struct arch {

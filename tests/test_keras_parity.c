@@ -33,6 +33,7 @@
 #include "err.h"
 #include "forward.h"
 #include "image.h"
+#include "preprocess.h"
 #include "net.h"
 #include "safetensors.h"
 #include "spec.h"
