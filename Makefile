@@ -35,7 +35,8 @@ DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision
 
 B        = build
 SRCS     = $(wildcard src/*.c)
-LIB_OBJS = $(patsubst src/%.c,$(B)/%.o,$(filter-out src/main.c,$(SRCS))) $(B)/builtin_specs.o
+LIB_OBJS = $(patsubst src/%.c,$(B)/%.o,$(filter-out src/main.c,$(SRCS))) $(B)/builtin_specs.o \
+           $(B)/imagenet_labels.o
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(wildcard tests/test_*.c))
 VERSION  = 0.1.0
 
@@ -71,6 +72,14 @@ $(B)/builtin_specs.c: models/*.json src/embed_specs.sh | $(B)
 	sh src/embed_specs.sh models/*.json > $@
 
 $(B)/builtin_specs.o: $(B)/builtin_specs.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The ImageNet class names are compiled in too (src/labels.c cuts them into
+# lines): classify needs no file for them.
+$(B)/imagenet_labels.c: models/imagenet_labels.txt src/embed_labels.sh | $(B)
+	sh src/embed_labels.sh models/imagenet_labels.txt > $@
+
+$(B)/imagenet_labels.o: $(B)/imagenet_labels.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/test_%: tests/test_%.c tests/check.h tests/testutil.h $(B)/libresnet.a
