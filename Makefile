@@ -102,8 +102,8 @@ test: resnet $(TESTS)
 FUZZ_CC     = clang
 FUZZ_TIME  ?= 60
 FUZZERS     = spec safetensors image
-FUZZ_SRCS   = $(addprefix src/,err.c spec.c net.c weights.c safetensors.c h5.c h5_layout.c \
-                hdf5_lib.c image.c preprocess.c)
+FUZZ_SRCS   = $(addprefix src/,err.c spec.c spec_json.c spec_layers.c spec_load.c net.c \
+                weights.c safetensors.c h5.c h5_layout.c hdf5_lib.c image.c preprocess.c)
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fno-omit-frame-pointer \
               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               $(shell pkg-config --cflags $(PKGS))

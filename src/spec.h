@@ -167,6 +167,15 @@ int spec_from_depth(int depth, int version, struct arch *a, struct err *e);
 /* Output filters of a stage's blocks. */
 int arch_out_width(const struct arch *a, int stage);
 
+/* The keys a spec may have, each a NULL-terminated list: spec_keys the
+ * top-level ones ("depth", "stages", ...), spec_preprocess_keys those of the
+ * "preprocess" object, spec_layer_keys those of the layer objects of a
+ * "stem" or "head" list (each type takes some of them).  Every key that
+ * spec_parse accepts is in one of them, for the documentation to list. */
+const char *const *spec_keys(void);
+const char *const *spec_preprocess_keys(void);
+const char *const *spec_layer_keys(void);
+
 /* NULL-terminated list of built-in spec names, and the text of one. */
 const char *const *spec_builtin_names(void);
 const char *spec_builtin_text(const char *name);
