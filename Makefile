@@ -10,7 +10,8 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 # libcurl and libhdf5 are compiled against but opened with dlopen when
 # `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/hdf5_lib.c):
-# they and what they pull in would cost every process ~8 ms of start-up.
+# linked, they and what they pull in would be loaded at the start of every
+# process, though most never download or read a Keras file.
 LINKED   = libjpeg libpng zlib libcjson
 PKGS     = $(LINKED) hdf5 libcurl
 # the name dlopen asks for: the soname of the libhdf5 the build compiles against

@@ -2,7 +2,8 @@
  *
  * libhdf5 is opened with dlopen when a Keras file is read, not linked:
  * Debian's libhdf5 pulls in libcurl, OpenSSL and some thirty more libraries,
- * which would cost every resnet process about 8 ms of start-up.  Every
+ * which the dynamic loader would then map and relocate at the start of
+ * every resnet process, though most never read a Keras file.  Every
  * libhdf5 symbol h5_layout.c uses, functions and the globals behind hdf5.h's
  * macros (H5T_NATIVE_FLOAT is H5open() then H5T_NATIVE_FLOAT_g), is named
  * here; hdf5_lib_open fills the table with them, and the defines below make

@@ -42,9 +42,10 @@ int img_load(const char *path, struct image *im, struct err *e);
 /* Decode for a network whose preprocessing shrinks the shorter side to
  * `min_short` (img_min_short in preprocess.h): a JPEG is decoded by
  * libjpeg-turbo at the smallest of 1/8, 1/4, 1/2 or 1/1 of its size whose
- * shorter side is still >= min_short (never below it), which is up to ~10x
- * faster and 64x smaller for a large photo.  min_short 0 decodes at full
- * size, like img_load. */
+ * shorter side is still >= min_short (never below it): at 1/8 scale the
+ * decoder does a fraction of the IDCT and colour-conversion work, and the
+ * pixels take 1/64 of the memory.  min_short 0 decodes at full size, like
+ * img_load. */
 int img_load_for(const char *path, int min_short, struct image *im, struct err *e);
 
 /* Decode from memory; `name` is used in error messages. */
