@@ -12,8 +12,9 @@ PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 # libcurl and libhdf5 are compiled against but opened with dlopen when
-# `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/h5.c):
-# they and the libraries they pull in would be loaded by every process.
+# `resnet fetch` downloads or a Keras .h5 file is read (src/fetch.c, src/hdf5_lib.c):
+# linked, they and what they pull in would be loaded at the start of every
+# process, though most never download or read a Keras file.
 LINKED   = libjpeg libpng zlib libcjson
 PKGS     = $(LINKED) hdf5 libcurl
 # the name dlopen asks for: the soname of the libhdf5 the build compiles against
@@ -40,7 +41,8 @@ DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision
 
 B        = build
 SRCS     = $(wildcard src/*.c)
-LIB_OBJS = $(patsubst src/%.c,$(B)/%.o,$(filter-out src/main.c,$(SRCS))) $(B)/builtin_specs.o
+LIB_OBJS = $(patsubst src/%.c,$(B)/%.o,$(filter-out src/main.c,$(SRCS))) $(B)/builtin_specs.o \
+           $(B)/imagenet_labels.o
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(wildcard tests/test_*.c))
 VERSION  = 0.1.0
 SOMAJOR  = $(firstword $(subst ., ,$(VERSION)))
@@ -87,7 +89,7 @@ $(B)/kernels_avx512.o: CFLAGS += $(ISA_OPT) $(ISA_FLAGS_kernels_avx512)
 $(B)/kernels_avx2.o: CFLAGS += $(ISA_OPT) $(ISA_FLAGS_kernels_avx2)
 
 ifneq ($(HDF5_SONAME),)
-$(B)/h5.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
+$(B)/hdf5_lib.o: CFLAGS += -DHDF5_SONAME='"$(HDF5_SONAME)"'
 endif
 
 # The specs in models/ are compiled in, so `-m resnet50` needs no file.
@@ -95,6 +97,14 @@ $(B)/builtin_specs.c: models/*.json src/embed_specs.sh | $(B)
 	sh src/embed_specs.sh models/*.json > $@
 
 $(B)/builtin_specs.o: $(B)/builtin_specs.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The ImageNet class names are compiled in too (src/labels.c cuts them into
+# lines): classify needs no file for them.
+$(B)/imagenet_labels.c: models/imagenet_labels.txt src/embed_labels.sh | $(B)
+	sh src/embed_labels.sh models/imagenet_labels.txt > $@
+
+$(B)/imagenet_labels.o: $(B)/imagenet_labels.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/test_%: tests/test_%.c tests/check.h tests/testutil.h $(B)/libresnet.a

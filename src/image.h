@@ -1,22 +1,30 @@
-/* image.h -- photos in, network input tensors out.
+/* image.h -- photo files in, 8-bit RGB pixels out.
  *
  * JPEG (libjpeg-turbo) and PNG (libpng) of every common flavour decode to
  * 8-bit RGB; a bad file is an error for that file only, never an exit.
- * img_to_tensor applies a struct preprocess: shorter side to `resize`
- * (separable bilinear, antialiased when shrinking, as torchvision's
- * resize(antialias=True) on float tensors), centre crop, /255, normalise. */
+ * The format is told by content (img_format_of), never by the file name.
+ * preprocess.h turns the pixels into a network's input tensor. */
 #ifndef RESNET_IMAGE_H
 #define RESNET_IMAGE_H
 
 #include <stddef.h>
 
 #include "err.h"
-#include "spec.h"
 
 struct image {
     int w, h;
     unsigned char *rgb;   /* [h][w][3] */
 };
+
+enum img_format { IMG_UNKNOWN, IMG_JPEG, IMG_PNG };
+
+/* The first bytes of a file that img_format_of needs to know it. */
+#define IMG_FORMAT_BYTES 8
+
+/* The format whose whole signature `head` (n bytes) starts with: the only
+ * test of "is this a JPEG or a PNG", for the decoder and for the listing of
+ * directories alike.  Fewer bytes than a signature are IMG_UNKNOWN. */
+enum img_format img_format_of(const unsigned char *head, size_t n);
 
 /* Images whose header claims more pixels than the limit are refused before
  * any pixel buffer is allocated (decoded, every pixel costs 3 bytes; a
@@ -32,16 +40,13 @@ long long img_max_pixels(void);
 int img_load(const char *path, struct image *im, struct err *e);
 
 /* Decode for a network whose preprocessing shrinks the shorter side to
- * `min_short`: a JPEG is decoded by libjpeg-turbo at the smallest of 1/8,
- * 1/4, 1/2 or 1/1 of its size whose shorter side is still >= min_short
- * (never below it), which is up to ~10x faster and 64x smaller for a large
- * photo.  min_short 0 decodes at full size, like img_load. */
+ * `min_short` (img_min_short in preprocess.h): a JPEG is decoded by
+ * libjpeg-turbo at the smallest of 1/8, 1/4, 1/2 or 1/1 of its size whose
+ * shorter side is still >= min_short (never below it): at 1/8 scale the
+ * decoder does a fraction of the IDCT and colour-conversion work, and the
+ * pixels take 1/64 of the memory.  min_short 0 decodes at full size, like
+ * img_load. */
 int img_load_for(const char *path, int min_short, struct image *im, struct err *e);
-
-/* The min_short that preprocessing `p` to out_h x out_w needs: the resize
- * of the shorter side, the larger output side for a stretch (each axis then
- * shrinks on its own), 0 (full size) when nothing is resized. */
-int img_min_short(const struct preprocess *p, int out_h, int out_w);
 
 /* Decode from memory; `name` is used in error messages. */
 int img_decode(const unsigned char *data, size_t size, const char *name,
@@ -50,11 +55,5 @@ int img_decode_for(const unsigned char *data, size_t size, const char *name, int
                    struct image *im, struct err *e);
 
 void img_free(struct image *im);
-
-/* dst: [3][out_h][out_w], channel-planar, normalised as p->mode says (RGB;
- * BGR for Keras's "caffe").  p->fit PRE_FIT_CROP is torchvision's resize and
- * centre crop, PRE_FIT_STRETCH Keras's load_img(target_size=(out_h, out_w)). */
-int img_to_tensor(const struct image *im, const struct preprocess *p,
-                  int out_h, int out_w, float *dst, struct err *e);
 
 #endif

@@ -5,8 +5,6 @@
 #include "err.h"
 #include "spec.h"
 
-extern const char *const labels_imagenet[1000];
-
 struct labels {
     int n;
     const char **name;   /* [n] */
@@ -14,7 +12,8 @@ struct labels {
 };
 
 /* The names for a spec: its `labels` file (one per line, exactly `classes`
- * lines), the built-in list for 1000 classes, else "class N". */
+ * lines), the built-in list for 1000 classes (models/imagenet_labels.txt,
+ * compiled in), else "class N". */
 int labels_load(const struct arch *a, struct labels *l, struct err *e);
 void labels_free(struct labels *l);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "preprocess.h"
 
 /* One path to classify, or the reason an operand could not be listed. */
 struct entry {
@@ -82,17 +83,16 @@ static int push(struct operand *o, char *path, char *error)
     return 0;
 }
 
-int pipe_looks_like_image(const char *path)
+/* Whether a file's first bytes are a JPEG or PNG signature. */
+static int looks_like_image(const char *path)
 {
-    static const unsigned char jpeg[3] = {0xFF, 0xD8, 0xFF};
-    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    unsigned char head[8];
+    unsigned char head[IMG_FORMAT_BYTES];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, head, sizeof head);
     close(fd);
-    return (n >= 3 && !memcmp(head, jpeg, 3)) || (n == 8 && !memcmp(head, png, 8));
+    return n > 0 && img_format_of(head, (size_t)n) != IMG_UNKNOWN;
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -131,7 +131,7 @@ static int list_dir(struct operand *o, const char *dir, int recursive, int depth
                 /* 64 levels: deeper is a symlink loop, not a photo library */
                 if (recursive && depth < 64)
                     rc = list_dir(o, path, recursive, depth + 1);
-            } else if (S_ISREG(st.st_mode) && pipe_looks_like_image(path)) {
+            } else if (S_ISREG(st.st_mode) && looks_like_image(path)) {
                 rc = push(o, path, NULL);
                 path = NULL;
             }

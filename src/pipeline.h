@@ -46,7 +46,4 @@ const struct pipe_batch *pipe_next(struct pipeline *p);
 
 void pipe_close(struct pipeline *p);
 
-/* Whether a file's first bytes are a JPEG or PNG signature. */
-int pipe_looks_like_image(const char *path);
-
 #endif

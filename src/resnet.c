@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "preprocess.h"
 #include "model.h"
 
 #ifndef RESNET_VERSION

@@ -10,7 +10,7 @@
  * Every field of the header is checked before anything points into the
  * mapping, so a truncated or hostile file yields an error, never a read
  * outside it. */
-#include "weights.h"
+#include "safetensors.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

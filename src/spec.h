@@ -15,6 +15,7 @@
 #define RESNET_SPEC_H
 
 #include "err.h"
+#include "preprocess.h"
 
 #define ARCH_MAX_STAGES 8
 #define ARCH_MAX_BLOCKS 2048   /* residual blocks over all stages */
@@ -115,27 +116,6 @@ struct arch_layer {
     float rate;                 /* DROPOUT, for the summary only */
 };
 
-/* How an image becomes the network's input tensor.
- *
- * fit PRE_FIT_CROP (torchvision): shorter side resized to `resize`
- * (bilinear, antialiased when shrinking), centre crop to the input size.
- * fit PRE_FIT_STRETCH (Keras's load_img(target_size=...)): nearest-neighbour
- * resize straight to the input size, as Pillow does it; no crop.
- *
- * mode PRE_TORCH: value/255, then (x - mean) / std, RGB.
- * mode PRE_CAFFE (Keras "caffe"): BGR, value - [103.939, 116.779, 123.68].
- * mode PRE_TF (Keras "tf"): value / 127.5 - 1, RGB. */
-enum pre_fit { PRE_FIT_CROP, PRE_FIT_STRETCH };
-enum pre_mode { PRE_TORCH, PRE_CAFFE, PRE_TF };
-
-struct preprocess {
-    int resize;      /* target of the shorter side, pixels (PRE_FIT_CROP) */
-    float mean[3];   /* per RGB channel, on the 0..1 scale (PRE_TORCH) */
-    float std[3];
-    enum pre_mode mode;
-    enum pre_fit fit;
-};
-
 struct arch {
     char name[ARCH_NAME_LEN];
     char model_name[ARCH_NAME_LEN]; /* what Keras's summary calls the model; "" = name */
@@ -186,6 +166,15 @@ int spec_from_depth(int depth, int version, struct arch *a, struct err *e);
 
 /* Output filters of a stage's blocks. */
 int arch_out_width(const struct arch *a, int stage);
+
+/* The keys a spec may have, each a NULL-terminated list: spec_keys the
+ * top-level ones ("depth", "stages", ...), spec_preprocess_keys those of the
+ * "preprocess" object, spec_layer_keys those of the layer objects of a
+ * "stem" or "head" list (each type takes some of them).  Every key that
+ * spec_parse accepts is in one of them, for the documentation to list. */
+const char *const *spec_keys(void);
+const char *const *spec_preprocess_keys(void);
+const char *const *spec_layer_keys(void);
 
 /* NULL-terminated list of built-in spec names, and the text of one. */
 const char *const *spec_builtin_names(void);

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "h5.h"
+#include "safetensors.h"
 
 /* Longest prefix (63) + ".running_mean" + NUL. */
 #define NAME_LEN 96

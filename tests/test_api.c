@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "image.h"
+#include "preprocess.h"
 #include "model.h"
 #include "resnet.h"
 #include "testutil.h"

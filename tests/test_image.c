@@ -17,6 +17,7 @@
 #include "check.h"
 #include "testutil.h"
 #include "image.h"
+#include "preprocess.h"
 
 #define DIR "tests/images/"
 
@@ -697,8 +698,25 @@ static void test_keras_modes(void)
     }
 }
 
+/* img_format_of is the one test of "JPEG or PNG", the decoder's and the
+ * directory listing's: a whole signature, never a part of one. */
+static void test_format_of(void)
+{
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char jpg[4] = {0xff, 0xd8, 0xff, 0xe0};
+    CHECK(img_format_of(jpg, 4) == IMG_JPEG && img_format_of(jpg, 3) == IMG_JPEG,
+          "img_format_of: FF D8 FF is a JPEG");
+    CHECK(img_format_of(png, 8) == IMG_PNG && sizeof png <= IMG_FORMAT_BYTES,
+          "img_format_of: the 8-byte PNG signature is a PNG, within IMG_FORMAT_BYTES");
+    CHECK(img_format_of(jpg, 2) == IMG_UNKNOWN && img_format_of(png, 7) == IMG_UNKNOWN &&
+              img_format_of(png, 0) == IMG_UNKNOWN &&
+              img_format_of((const unsigned char *)"GIF89a\1\0\1\0", 10) == IMG_UNKNOWN,
+          "img_format_of: part of a signature, nothing, or a GIF is neither");
+}
+
 int main(void)
 {
+    test_format_of();
     test_decode();
     test_ycck();
     test_bad();

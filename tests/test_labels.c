@@ -16,21 +16,34 @@ static void write_file(const char *path, const char *text)
 
 int main(void)
 {
-    CHECK(!strcmp(labels_imagenet[0], "tench, Tinca tinca"), "index 0 is the tench");
-    CHECK(!strcmp(labels_imagenet[281], "tabby, tabby cat"), "index 281 is \"tabby, tabby cat\"");
-    CHECK(!strcmp(labels_imagenet[999], "toilet tissue, toilet paper, bathroom tissue"),
-          "index 999 is toilet tissue");
-    int all = 1;
-    for (int i = 0; i < 1000; i++)
-        all &= labels_imagenet[i] && labels_imagenet[i][0];
-    CHECK(all, "1000 non-empty built-in names");
-
     struct arch a = {0};
     struct labels l;
     struct err e = {""};
     a.classes = 1000;
-    CHECK(labels_load(&a, &l, &e) == 0 && l.n == 1000 && !strcmp(l.name[281], "tabby, tabby cat"),
-          "1000 classes without a file use the built-in names");
+    CHECK(labels_load(&a, &l, &e) == 0 && l.n == 1000,
+          "1000 classes without a file use the 1000 built-in names (%d) %s", l.n, e.msg);
+    if (l.n == 1000) {
+        CHECK(!strcmp(l.name[0], "tench, Tinca tinca"), "index 0 is the tench");
+        CHECK(!strcmp(l.name[281], "tabby, tabby cat"), "index 281 is \"tabby, tabby cat\"");
+        CHECK(!strcmp(l.name[999], "toilet tissue, toilet paper, bathroom tissue"),
+              "index 999 is toilet tissue");
+        int all = 1;
+        for (int i = 0; i < 1000; i++)
+            all &= l.name[i] && l.name[i][0];
+        CHECK(all, "1000 non-empty built-in names");
+
+        /* The compiled-in text is the file, read as any spec's labels file. */
+        struct arch f = {0};
+        struct labels fl;
+        f.classes = 1000;
+        snprintf(f.labels, sizeof f.labels, "models/imagenet_labels.txt");
+        int same = labels_load(&f, &fl, &e) == 0 && fl.n == 1000;
+        for (int i = 0; same && i < 1000; i++)
+            same = !strcmp(fl.name[i], l.name[i]);
+        CHECK(same, "the built-in names are models/imagenet_labels.txt, line by line %s",
+              e.msg);
+        labels_free(&fl);
+    }
     labels_free(&l);
     a.classes = 3;
     CHECK(labels_load(&a, &l, &e) == 0 && l.n == 3 && !strcmp(l.name[2], "class 2"),

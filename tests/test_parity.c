@@ -37,8 +37,9 @@
 #include "err.h"
 #include "image.h"
 #include "model.h"
+#include "preprocess.h"
+#include "safetensors.h"
 #include "spec.h"
-#include "weights.h"
 
 #define TOL_INPUT 1e-4f   /* preprocessed pixel, after normalisation */
 #define TOL_PROBS 1e-4f   /* probability, absolute */

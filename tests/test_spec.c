@@ -381,8 +381,52 @@ static void errors(void)
     CHECK(spec_load("tests", &a, &e) == -1 && strstr(e.msg, "directory"), "directory: %s", e.msg);
 }
 
+/* A key list: how many, whether one appears twice, whether `want` is in it. */
+static int list_ok(const char *const *keys, const char *want1, const char *want2, int *n)
+{
+    int dup = 0, has1 = 0, has2 = 0;
+    for (*n = 0; keys[*n]; (*n)++) {
+        for (int j = 0; j < *n; j++)
+            dup |= !strcmp(keys[j], keys[*n]);
+        has1 |= !strcmp(keys[*n], want1);
+        has2 |= !strcmp(keys[*n], want2);
+    }
+    return *n > 0 && !dup && has1 && has2;
+}
+
+/* The key lists for the documentation: complete, and each key in them is
+ * one that spec_parse knows (a wrong value is an error about the value). */
+static void key_lists(void)
+{
+    int n;
+    CHECK(list_ok(spec_keys(), "depth", "stages", &n),
+          "spec_keys: %d keys, none twice, \"depth\" and \"stages\" among them", n);
+    CHECK(list_ok(spec_preprocess_keys(), "resize", "mode", &n),
+          "spec_preprocess_keys: %d keys, none twice, \"resize\" and \"mode\" among them", n);
+    CHECK(list_ok(spec_layer_keys(), "type", "filters", &n),
+          "spec_layer_keys: %d keys, none twice, \"type\" and \"filters\" among them", n);
+    struct arch a;
+    struct err e;
+    int known = 1;
+    char json[256];
+    for (const char *const *k = spec_keys(); *k; k++) {
+        snprintf(json, sizeof json, "{\"depth\": 18, \"%s\": null}", *k);
+        e.msg[0] = 0;
+        known &= spec_parse(json, "t.json", ".", &a, &e) == 0 || !strstr(e.msg, "unknown key");
+    }
+    for (const char *const *k = spec_preprocess_keys(); *k; k++) {
+        snprintf(json, sizeof json, "{\"depth\": 18, \"preprocess\": {\"%s\": {}}}", *k);
+        known &= spec_parse(json, "t.json", ".", &a, &e) == -1 && !strstr(e.msg, "unknown key");
+    }
+    CHECK(known, "every listed key is one that spec_parse knows");
+    CHECK(spec_parse("{\"depth\": 18, \"blocks\": 1}", "t.json", ".", &a, &e) == -1 &&
+              strstr(e.msg, "unknown key \"blocks\""),
+          "a key not listed is unknown: %s", e.msg);
+}
+
 int main(void)
 {
+    key_lists();
     builtins();
     depths();
     shapes();

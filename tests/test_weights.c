@@ -10,6 +10,7 @@
 #include "check.h"
 #include "h5.h"
 #include "net.h"
+#include "safetensors.h"
 #include "spec.h"
 #include "cache.h"
 #include "weights.h"

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "image.h"
+#include "preprocess.h"
 
 #define FUZZ_MAX_PIXELS (1LL << 20)
 

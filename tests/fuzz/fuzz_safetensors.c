@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "model.h"
-#include "weights.h"
+#include "safetensors.h"
 
 /* The net of the seeds: CIFAR stem, one basic block of 4 filters, 3 classes. */
 static const char fuzz_st_spec[] =
