@@ -1,5 +1,5 @@
-/* h5.c -- h5_read: a Keras HDF5 file read in a child process, and the
- * h5_file it gives (see h5.h for the layout).
+/* h5.c -- h5_read: a Keras HDF5 file read in a child process (see h5.h for
+ * the layout; h5_layout.c reads it and owns the h5_file it gives).
  *
  * libhdf5 1.10 can crash, or loop, on a corrupted file (about one in 150
  * random bit flips of a Keras file did, inside the library).  So h5_read
@@ -235,59 +235,4 @@ int h5_read(const char *path, struct h5_file *f, struct err *e)
                        strsignal(WTERMSIG(status)));
     return err_set(e, "%s: the process reading it with libhdf5 ended (status %d) without an "
                    "answer", path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
-
-/* ---- the result ---- */
-
-const struct h5_layer *h5_find_layer(const struct h5_file *f, const char *name)
-{
-    for (int i = 0; i < f->n_layers; i++)
-        if (strcmp(f->layer[i].name, name) == 0)
-            return &f->layer[i];
-    return NULL;
-}
-
-/* The leaf of a weight name: after the last '/', before a ":<digits>". */
-static size_t leaf_of(const char *name, const char **leaf)
-{
-    const char *slash = strrchr(name, '/');
-    const char *p = slash ? slash + 1 : name;
-    size_t len = strlen(p);
-    const char *colon = strrchr(p, ':');
-    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))
-        len = (size_t)(colon - p);
-    *leaf = p;
-    return len;
-}
-
-const struct h5_weight *h5_find_weight(const struct h5_layer *l, const char *leaf)
-{
-    const char *want;
-    size_t want_len = leaf_of(leaf, &want);
-    for (int i = 0; i < l->n_weights; i++) {
-        const char *have;
-        size_t have_len = leaf_of(l->w[i].name, &have);
-        if (have_len == want_len && memcmp(have, want, want_len) == 0)
-            return &l->w[i];
-    }
-    return NULL;
-}
-
-void h5_free(struct h5_file *f)
-{
-    if (!f)
-        return;
-    for (int i = 0; i < f->n_layers; i++) {
-        struct h5_layer *l = &f->layer[i];
-        for (int j = 0; j < l->n_weights; j++) {
-            free(l->w[j].name);
-            free(l->w[j].data);
-        }
-        free(l->w);
-        free(l->name);
-    }
-    free(f->layer);
-    free(f->backend);
-    free(f->keras_version);
-    memset(f, 0, sizeof *f);
 }

@@ -12,7 +12,8 @@
  * allocated storage before any memory is reserved for it.
  *
  * This runs in the process that h5.c forks for it, so a libhdf5 crash on a
- * corrupt file stays there. */
+ * corrupt file stays there.  The h5_file's look-ups and h5_free are here
+ * too: this file makes the struct, and both processes free it. */
 #include "h5_layout.h"
 
 #include <math.h>
@@ -638,4 +639,59 @@ done:
     if (rc < 0)
         h5_free(f);
     return rc;
+}
+
+/* ---- the result: looking things up in it, freeing it ---- */
+
+const struct h5_layer *h5_find_layer(const struct h5_file *f, const char *name)
+{
+    for (int i = 0; i < f->n_layers; i++)
+        if (strcmp(f->layer[i].name, name) == 0)
+            return &f->layer[i];
+    return NULL;
+}
+
+/* The leaf of a weight name: after the last '/', before a ":<digits>". */
+static size_t leaf_of(const char *name, const char **leaf)
+{
+    const char *slash = strrchr(name, '/');
+    const char *p = slash ? slash + 1 : name;
+    size_t len = strlen(p);
+    const char *colon = strrchr(p, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+        len = (size_t)(colon - p);
+    *leaf = p;
+    return len;
+}
+
+const struct h5_weight *h5_find_weight(const struct h5_layer *l, const char *leaf)
+{
+    const char *want;
+    size_t want_len = leaf_of(leaf, &want);
+    for (int i = 0; i < l->n_weights; i++) {
+        const char *have;
+        size_t have_len = leaf_of(l->w[i].name, &have);
+        if (have_len == want_len && memcmp(have, want, want_len) == 0)
+            return &l->w[i];
+    }
+    return NULL;
+}
+
+void h5_free(struct h5_file *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->n_layers; i++) {
+        struct h5_layer *l = &f->layer[i];
+        for (int j = 0; j < l->n_weights; j++) {
+            free(l->w[j].name);
+            free(l->w[j].data);
+        }
+        free(l->w);
+        free(l->name);
+    }
+    free(f->layer);
+    free(f->backend);
+    free(f->keras_version);
+    memset(f, 0, sizeof *f);
 }
