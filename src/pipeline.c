@@ -50,7 +50,6 @@ struct pipeline {
     int n_ops;
     long total;
     size_t image_floats;          /* 3 * in_h * in_w */
-    int min_short;                /* decode JPEGs only as large as the resize needs */
 
     struct pipe_batch buf[2];
     enum buf_state state[2];
@@ -215,22 +214,15 @@ static void fill_slot(struct pipeline *p, struct pipe_batch *b, char *path, cons
 {
     struct pipe_slot *s = &b->slot[b->n];
     float *dst = b->input + (size_t)b->n * p->image_floats;
-    struct image im;
     struct err e;
     s->path = path;
     s->failed = 0;
     if (error) {
         snprintf(s->error, sizeof s->error, "%s", error);
         s->failed = 1;
-    } else if (img_load_for(path, p->min_short, &im, &e)) {
+    } else if (img_file_to_tensor(path, &p->a->pre, p->a->in_h, p->a->in_w, dst, &e)) {
         snprintf(s->error, sizeof s->error, "%s", e.msg);
         s->failed = 1;
-    } else {
-        if (img_to_tensor(&im, &p->a->pre, p->a->in_h, p->a->in_w, dst, &e)) {
-            snprintf(s->error, sizeof s->error, "%s", e.msg);
-            s->failed = 1;
-        }
-        img_free(&im);
     }
     if (s->failed)
         memset(dst, 0, p->image_floats * sizeof *dst);
@@ -317,7 +309,6 @@ int pipe_open(struct pipeline **out, char *const *paths, int n_paths, const stru
     p->o = *o;
     p->consumer_buf = -1;
     p->image_floats = (size_t)3 * a->in_h * a->in_w;
-    p->min_short = img_min_short(&a->pre, a->in_h, a->in_w);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->op = calloc((size_t)n_paths, sizeof *p->op);

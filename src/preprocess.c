@@ -316,3 +316,14 @@ int img_to_tensor(const struct image *im, const struct preprocess *p,
                        im->w, im->h, rw, rh);
     return 0;
 }
+
+int img_file_to_tensor(const char *path, const struct preprocess *p, int out_h, int out_w,
+                       float *dst, struct err *e)
+{
+    struct image im;
+    if (img_load_for(path, img_min_short(p, out_h, out_w), &im, e))
+        return -1;
+    int rc = img_to_tensor(&im, p, out_h, out_w, dst, e);
+    img_free(&im);
+    return rc;
+}

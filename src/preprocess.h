@@ -44,4 +44,9 @@ int img_min_short(const struct preprocess *p, int out_h, int out_w);
 int img_to_tensor(const struct image *im, const struct preprocess *p,
                   int out_h, int out_w, float *dst, struct err *e);
 
+/* An image file's tensor, as classify makes it: decoded (img_load_for) no
+ * larger than img_min_short allows, then img_to_tensor. */
+int img_file_to_tensor(const char *path, const struct preprocess *p, int out_h, int out_w,
+                       float *dst, struct err *e);
+
 #endif

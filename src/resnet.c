@@ -116,14 +116,8 @@ int resnet_preprocess_file(const resnet_model *r, const char *path, float *tenso
                            resnet_error *err)
 {
     const struct arch *a = &r->m->net.arch;
-    struct image im;
     struct err e;
-    /* decoded as classify decodes it: a large JPEG at a reduced scale */
-    if (img_load_for(path, img_min_short(&a->pre, a->in_h, a->in_w), &im, &e))
-        return fail(err, &e);
-    int rc = prepare(r, &im, tensor, &e);
-    img_free(&im);
-    return rc ? fail(err, &e) : 0;
+    return img_file_to_tensor(path, &a->pre, a->in_h, a->in_w, tensor, &e) ? fail(err, &e) : 0;
 }
 
 int resnet_preprocess_rgb(const resnet_model *r, const unsigned char *rgb, int width, int height,
