@@ -424,9 +424,54 @@ static void key_lists(void)
           "a key not listed is unknown: %s", e.msg);
 }
 
+/* Whether a line of `man` documents `key`: an item of its own (".B key"),
+ * or, for the layer objects' keys, a word of a macro line (".RB ( pad ),"). */
+static int documented(const char *man, const char *key, int as_item)
+{
+    size_t kl = strlen(key);
+    for (const char *l = man; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (l[0] != '.')
+            continue;
+        size_t len = strcspn(l, "\n");
+        if (as_item) {
+            if (!strncmp(l, ".B ", 3) && len == 3 + kl && !strncmp(l + 3, key, kl))
+                return 1;
+            continue;
+        }
+        for (const char *p = l; p + kl <= l + len; p++)
+            if (!strncmp(p, key, kl) && p[-1] == ' ' && (p[kl] == ' ' || p[kl] == ',' ||
+                                                        p[kl] == '\n'))
+                return 1;
+    }
+    return 0;
+}
+
+/* man/resnet-spec.5, the spec format's reference, documents every key. */
+static void man_page(void)
+{
+    FILE *f = fopen("man/resnet-spec.5", "rb");
+    static char man[1 << 17];
+    size_t n = f ? fread(man, 1, sizeof man - 1, f) : 0;
+    if (f)
+        fclose(f);
+    man[n] = 0;
+    CHECK(n > 1000 && n < sizeof man - 1, "man/resnet-spec.5 read (%zu bytes)", n);
+    const struct {
+        const char *what;
+        const char *const *keys;
+        int as_item;
+    } lists[] = {{"key", spec_keys(), 1}, {"preprocess key", spec_preprocess_keys(), 1},
+                 {"layer key", spec_layer_keys(), 0}};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        for (const char *const *k = lists[i].keys; *k; k++)
+            CHECK(documented(man, *k, lists[i].as_item), "resnet-spec(5) documents the %s %s",
+                  lists[i].what, *k);
+}
+
 int main(void)
 {
     key_lists();
+    man_page();
     builtins();
     depths();
     shapes();
