@@ -131,7 +131,10 @@ check "no weights: exit 2 and says where to put them" \
     sh -c "[ $? -eq 2 ] && grep -q '$T/weights_home/resnet18.safetensors' '$T/err' && grep -q README '$T/err'"
 cp $FIX/weights.safetensors "$T/weights_home/basic-small.safetensors"
 RESNET_HOME="$T/weights_home" $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
-check "default weights found in \$RESNET_HOME/NAME.safetensors" [ $? -eq 0 ] && [ -s "$T/out" ]
+rc=$?
+$R classify $M -k 1 $IMG/rocket.jpg >"$T/direct"
+check "default weights found in \$RESNET_HOME/NAME.safetensors: exit 0, the results of -w" \
+    sh -c "[ $rc -eq 0 ] && [ -s '$T/out' ] && cmp -s '$T/out' '$T/direct'"
 
 # --- memory: the weights are never held twice ---
 W50=tests/cache/resnet50/weights.safetensors
