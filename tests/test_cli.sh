@@ -44,6 +44,8 @@ for line in open('$T/json'):
     p = [t['prob'] for t in o['top']]
     assert len(p) == 5 and p == sorted(p, reverse=True) and sum(p) <= 1.0001
 "
+else
+    skip "json parses, top-5 sorted: /usr/bin/python3 not installed (make deps installs it)"
 fi
 
 # --- classify: failures do not lose the other images ---
@@ -103,6 +105,8 @@ if command -v script >/dev/null 2>&1; then
         sh -c "grep -q '/8 images, [0-9.]* images/s, ETA [0-9]*:[0-9][0-9]' '$T/tty.out'"
     script -qec "$R classify $M -q -f tsv -b 3 -r '$T/dir' $IMG" /dev/null >"$T/tty.out" 2>&1
     check "on a terminal with -q: no progress line" sh -c "! grep -q 'images/s' '$T/tty.out'"
+else
+    skip "the progress line on a terminal: script(1) (bsdutils) not installed"
 fi
 $R classify $M -f tsv -r "$T/dir" $IMG 2>"$T/err" | head -1 >/dev/null
 check "a closed stdout (| head -1) ends the run quietly" [ ! -s "$T/err" ]
@@ -148,7 +152,7 @@ print(peak, limit, file=sys.stderr)
 sys.exit(peak > limit)
 "
 else
-    echo "# note: tests/cache/resnet50 not generated; the resnet50 memory check is skipped"
+    skip "classify resnet50's peak memory: tests/cache/resnet50 not generated (needs python3-torch)"
 fi
 
 # --- classify --timing ---

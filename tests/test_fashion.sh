@@ -23,7 +23,7 @@ right=$(awk -F'\t' '{ n = split($1, p, "/"); f = p[n]; sub(/\.png$/, "", f); sub
 check "the 10 bundled images (one per class): at least 8 right ($right)" [ "$right" -ge 8 ]
 
 if ! $PY -c 'import torch, numpy, PIL' 2>/dev/null || ! [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-    echo "note: python3-torch or dataset-fashion-mnist missing (make deps installs them); the comparison with PyTorch is skipped"
+    skip "the comparison with PyTorch: python3-torch or dataset-fashion-mnist missing (make deps installs them)"
     finish tests/test_fashion.sh
 fi
 
@@ -46,7 +46,7 @@ awk -F'\t' -v out="$T/stats" '
     END { printf "%d %.2f %.2f %.2f\n", n, 100 * r / n, 100 * t / n, 100 * same / n > out }
 ' $C/truth.tsv $C/torch.tsv "$T/resnet.tsv"
 read n acc_r acc_t agree <"$T/stats"
-echo "note: $n Fashion-MNIST test images: resnet $acc_r%, PyTorch $acc_t%, same top-1 on $agree%"
+echo "# $n Fashion-MNIST test images: resnet $acc_r%, PyTorch $acc_t%, same top-1 on $agree%"
 check "accuracy within 0.3 points of PyTorch's (resnet $acc_r%, PyTorch $acc_t%)" \
     awk -v a="$acc_r" -v b="$acc_t" 'BEGIN { d = a - b; exit !(d <= 0.3 && d >= -0.3) }'
 check "same top-1 as PyTorch on at least 99.5% of the images ($agree%)" \

@@ -30,7 +30,7 @@ check "offline: exit 2, one line saying it cannot reach the host" \
 check "offline: nothing in the cache" sh -c "[ -z \"\$(ls -A '$T/off' 2>/dev/null)\" ]"
 
 if ! [ -x $PY ]; then
-    echo "note: $PY not installed; the fetch tests against a local server are skipped"
+    skip "the fetch tests against a local server: $PY not installed (make deps installs it)"
     finish tests/test_fetch.sh
 fi
 
@@ -179,7 +179,7 @@ if [ -s tests/cache/resnet50/weights.safetensors ]; then
     check "no cached weights: classify says to run resnet fetch" \
         sh -c "[ $? -eq 2 ] && grep -q 'resnet fetch resnet50' '$T/err'"
 else
-    echo "note: tests/cache/resnet50 not generated (needs PyTorch); the full-size fetch checks are skipped"
+    skip "the full-size fetch checks: tests/cache/resnet50 not generated (needs python3-torch)"
 fi
 
 # --- the progress bar, on a terminal only ---
@@ -191,6 +191,8 @@ if command -v script >/dev/null 2>&1; then
     H=$T/notty
     RESNET_HOME="$H" $R fetch $FIX/spec.json --url $BASE/good/weights.safetensors >/dev/null 2>"$T/err"
     check "not a terminal: no progress bar" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
+else
+    skip "the progress bar on a terminal: script(1) (bsdutils) not installed"
 fi
 
 finish tests/test_fetch.sh
