@@ -149,6 +149,13 @@ check "-k 0 exits 2" status_is 2 $R classify $M -k 0 $IMG/rocket.jpg
 check "-f xml exits 2" status_is 2 $R classify $M -f xml $IMG/rocket.jpg
 check "no image exits 2" status_is 2 $R classify $M
 check "-t abc exits 2" status_is 2 $R classify $M -t abc $IMG/rocket.jpg
+for v in 0 abc; do
+    status_is 2 $R classify $M --max-pixels $v $IMG/rocket.jpg
+    rc=$?
+    check "--max-pixels $v: exit 2, nothing on stdout, one error line naming the option and value" \
+        sh -c "[ $rc -eq 0 ] && [ ! -s '$T/out' ] && [ \$(grep -c '^resnet: ' '$T/err') -eq 1 ] \
+               && head -1 '$T/err' | grep -q -- '--max-pixels.*\"$v\"' && sed -n 2p '$T/err' | grep -q '^usage:'"
+done
 printf '{"depth": 50, "colour": "red"}' >"$T/bad.json"
 status_is 2 $R classify -m "$T/bad.json" -w $FIX/weights.safetensors $IMG/rocket.jpg
 rc=$?
@@ -167,6 +174,24 @@ rc=$?
 $R classify $M -k 1 $IMG/rocket.jpg >"$T/direct"
 check "default weights found in \$RESNET_HOME/NAME.safetensors: exit 0, the results of -w" \
     sh -c "[ $rc -eq 0 ] && [ -s '$T/out' ] && cmp -s '$T/out' '$T/direct'"
+
+# Without RESNET_HOME: $XDG_CACHE_HOME/resnet, else ~/.cache/resnet (HOME is
+# a folder of the test, so nothing reaches the user's).
+mkdir -p "$T/xdg/resnet" "$T/home/.cache/resnet"
+cp $FIX/weights.safetensors "$T/xdg/resnet/basic-small.safetensors"
+env -u RESNET_HOME XDG_CACHE_HOME="$T/xdg" HOME="$T/nohome" \
+    $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+check "RESNET_HOME unset: weights found in \$XDG_CACHE_HOME/resnet/NAME.safetensors" \
+    sh -c "[ $? -eq 0 ] && cmp -s '$T/out' '$T/direct'"
+mv "$T/xdg/resnet/basic-small.safetensors" "$T/home/.cache/resnet/"
+env -u RESNET_HOME XDG_CACHE_HOME="$T/xdg" HOME="$T/home" \
+    $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+check "XDG_CACHE_HOME set, weights only under ~/.cache/resnet: exit 2 naming \$XDG_CACHE_HOME/resnet/NAME.safetensors" \
+    sh -c "[ $? -eq 2 ] && grep -q '$T/xdg/resnet/basic-small.safetensors' '$T/err'"
+env -u RESNET_HOME -u XDG_CACHE_HOME HOME="$T/home" \
+    $R classify -m $FIX/spec.json -k 1 $IMG/rocket.jpg >"$T/out" 2>"$T/err"
+check "RESNET_HOME and XDG_CACHE_HOME unset: weights found in ~/.cache/resnet/NAME.safetensors" \
+    sh -c "[ $? -eq 0 ] && cmp -s '$T/out' '$T/direct'"
 
 # --- memory: the weights are never held twice ---
 W50=tests/cache/resnet50/weights.safetensors
