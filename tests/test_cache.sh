@@ -108,30 +108,25 @@ export RESNET_HOME="$T/home_bin"
 PACKED="$RESNET_HOME/packed"
 mkdir "$T/bin"
 cp $R "$T/bin/resnet"
+rewritten() {  # rewritten "WHAT": $T/bin/resnet, changed as WHAT says, rewrites the entry, right answers
+    ino=$(inode)
+    "$T/bin/resnet" classify $M -f tsv $IMGS >"$T/out" 2>/dev/null
+    check "$1: the entry is rewritten, right answers" \
+        sh -c "[ '$(inode)' != '$ino' ] && cmp '$T/direct2' '$T/out'"
+}
 $R classify $M -f tsv $IMGS >/dev/null 2>&1
-ino=$(inode)
-"$T/bin/resnet" classify $M -f tsv $IMGS >"$T/out" 2>/dev/null
-check "another binary (a copy of ./resnet): the entry is rewritten, right answers" \
-    sh -c "[ '$(inode)' != '$ino' ] && cmp '$T/direct2' '$T/out'"
+rewritten "another binary (a copy of ./resnet)"
 ino=$(inode)
 "$T/bin/resnet" classify $M -f tsv $IMGS >/dev/null 2>&1
 check "the same binary again: the entry is mapped, not rewritten" [ "$(inode)" = "$ino" ]
 touch -r "$T/bin/resnet" "$T/bin/when"
 printf '\0' >>"$T/bin/resnet"                 # one byte more, mtime as before
 touch -r "$T/bin/when" "$T/bin/resnet"
-"$T/bin/resnet" classify $M -f tsv $IMGS >"$T/out" 2>/dev/null
-check "the binary one byte longer (same inode and mtime): the entry is rewritten, right answers" \
-    sh -c "[ '$(inode)' != '$ino' ] && cmp '$T/direct2' '$T/out'"
-ino=$(inode)
+rewritten "the binary one byte longer (same inode and mtime)"
 touch -d '2001-02-03 04:05:06' "$T/bin/resnet"  # only the mtime
-"$T/bin/resnet" classify $M -f tsv $IMGS >"$T/out" 2>/dev/null
-check "the binary with another mtime (same inode and size): the entry is rewritten" \
-    sh -c "[ '$(inode)' != '$ino' ] && cmp '$T/direct2' '$T/out'"
-ino=$(inode)
+rewritten "the binary with another mtime (same inode and size)"
 cp -p "$T/bin/resnet" "$T/bin/resnet.new" && mv "$T/bin/resnet.new" "$T/bin/resnet"  # only the inode
-"$T/bin/resnet" classify $M -f tsv $IMGS >"$T/out" 2>/dev/null
-check "the binary replaced by a copy (same size and mtime, other inode): the entry is rewritten" \
-    sh -c "[ '$(inode)' != '$ino' ] && cmp '$T/direct2' '$T/out'"
+rewritten "the binary replaced by a copy (same size and mtime, other inode)"
 check "binaries taking turns: always one entry" [ "$(ls "$PACKED" | wc -l)" -eq 1 ]
 
 # The network is part of the key: the same weight file under a spec whose

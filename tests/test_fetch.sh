@@ -58,6 +58,11 @@ fetch() {  # fetch HOME ARGS...: resnet fetch with that cache, output in $T/out,
     shift
     RESNET_HOME="$home" RESNET_FETCH_BASE=$BASE $R fetch -q "$@" >"$T/out" 2>"$T/err"
 }
+fetch_good() {  # fetch_good HOME N: the server cuts its next N answers; the log cleared, the good file fetched
+    cut "$2"
+    : >"$T/log"
+    fetch "$1" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+}
 clean() {  # clean DIR: no weights, partial download or sidecar of basic-small in DIR
     ! ls "$1"/basic-small* >/dev/null 2>&1
 }
@@ -122,9 +127,7 @@ check "built-in model, wrong file: exit 2 and nothing kept" \
 
 # --- a connection cut mid-file: resumed in the same run ---
 H=$T/cut1
-: >"$T/log"
-cut 1
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 1
 rc=$?
 check "cut once: exit 0, the file is whole" \
     sh -c "[ $rc -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
@@ -138,18 +141,14 @@ requests() {  # requests: how many times the server was asked for the good file 
     grep -c '^GET /good/weights.safetensors ' "$T/log"
 }
 H=$T/cut4
-cut 4
-: >"$T/log"
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 4
 rc=$?
 check "cut 4 times: resumed 4 times in the same run (5 requests), exit 0, the file whole" \
     sh -c "[ $rc -eq 0 ] && [ $(requests) -eq 5 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
 
 # --- cut on every request: fails, keeps the partial file, resumes next run ---
 H=$T/cutall
-cut 100
-: >"$T/log"
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 100
 rc=$?
 check "cut every time: exit 2, says to run it again to resume" \
     sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'resume' '$T/err'"
@@ -158,9 +157,7 @@ check "cut every time: no weights in the cache, a partial download kept" \
     sh -c "! [ -e '$H/basic-small.safetensors' ] && ls '$H'/basic-small.*.part"
 part=$(ls "$H"/basic-small.*.part 2>/dev/null)
 have=$(wc -c <"$part" 2>/dev/null || echo 0)
-cut 0
-: >"$T/log"
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 0
 rc=$?
 check "next run: resumes from the partial file's end" grep -q " bytes=$have- 206\$" "$T/log"
 check "next run: exit 0, the file is whole, the partial file gone" \
