@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """fashion_ref.py -- Fashion-MNIST test images as PNG files, and PyTorch's
-predictions on them with the shipped model, for tests/test_fashion.sh.
+probabilities on them with the shipped model, for tests/test_fashion.sh.
 
     fashion_ref.py --out tests/cache/fashion [--count 2000]
         OUT/png/NNNNN.png   the first COUNT images of the test set (8-bit grey)
         OUT/truth.tsv       path <TAB> true class index
-        OUT/torch.tsv       path <TAB> PyTorch's top-1 index <TAB> its probability
-      Both are reused while the count and the weights file are unchanged
-      (OUT/stamp records them).
+        OUT/probs.tsv       path <TAB> PyTorch's probability of class 0 <TAB> ...
+                            of class 9 (float32, 9 significant digits)
+      All are reused while OUT/reference.stamp matches: the count, the
+      weights file and this script and models/train_fashion.py (whose
+      ResNet20 it runs), by sha256; any change remakes them.  Each file is
+      written under a temporary name and renamed, so a process reading the
+      cache never sees half of one.  (OUT/stamp and OUT/torch.tsv, top-1
+      only, are an earlier version's, which may share the cache.)
 
     fashion_ref.py --demo tests/images/fashion
         one image of each class: the first in the test set, NN_name.png
@@ -15,6 +20,8 @@ predictions on them with the shipped model, for tests/test_fashion.sh.
 PyTorch reads the same PNG files (PIL, grey to RGB as resnet does it),
 normalises with the spec's mean and std and runs the network of
 models/train_fashion.py with the weights in models/fashion_resnet20.safetensors.
+The images are 28x28, the spec's input size, so resnet's preprocessing is
+the identity on them and its probabilities must match to float32 rounding.
 """
 import argparse
 import hashlib
@@ -61,16 +68,23 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def replace(path, write):
+    """write(file) into a temporary file, then rename it to path."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
 def write_pngs(tf, out, count):
     images, labels = tf.load_split(tf.DATA, "test")
     os.makedirs(os.path.join(out, "png"), exist_ok=True)
     rows = []
     for i in range(count):
         rel = os.path.join(out, "png", f"{i:05d}.png")
-        Image.fromarray(images[i], mode="L").save(rel, optimize=True)
+        replace(rel, lambda f: Image.fromarray(images[i], mode="L").save(f, "PNG", optimize=True))
         rows.append(f"{rel}\t{labels[i]}\n")
-    with open(os.path.join(out, "truth.tsv"), "w") as f:
-        f.writelines(rows)
+    replace(os.path.join(out, "truth.tsv"), lambda f: f.write("".join(rows).encode()))
 
 
 def predict(tf, out, weights):
@@ -89,11 +103,9 @@ def predict(tf, out, weights):
             batch = [np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) for p in paths[i:i + 500]]
             x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2) / 255.0
             prob = torch.softmax(model((x - mean) / std), 1)
-            p, idx = prob.max(1)
-            rows += [f"{path}\t{k}\t{v:.6f}\n" for path, k, v in
-                     zip(paths[i:i + 500], idx.tolist(), p.tolist())]
-    with open(os.path.join(out, "torch.tsv"), "w") as f:
-        f.writelines(rows)
+            rows += [path + "".join(f"\t{v:.9g}" for v in p) + "\n"
+                     for path, p in zip(paths[i:i + 500], prob.tolist())]
+    replace(os.path.join(out, "probs.tsv"), lambda f: f.write("".join(rows).encode()))
 
 
 def write_demo(tf, out):
@@ -120,15 +132,17 @@ def main():
     if not args.out:
         return 0
     weights = os.path.join(MODELS, "fashion_resnet20.safetensors")
-    stamp_path = os.path.join(args.out, "stamp")
-    stamp = f"count {args.count}\nweights {sha256(weights)}\n"
+    stamp_path = os.path.join(args.out, "reference.stamp")
+    stamp = (f"count {args.count}\nweights {sha256(weights)}\n"
+             f"fashion_ref.py {sha256(os.path.abspath(__file__))}\n"
+             f"train_fashion.py {sha256(os.path.join(MODELS, 'train_fashion.py'))}\n")
     old = open(stamp_path).read() if os.path.exists(stamp_path) else ""
-    if not old.startswith(f"count {args.count}\n"):
+    if old != stamp or not all(os.path.exists(os.path.join(args.out, f))
+                               for f in ("truth.tsv", "probs.tsv")):
+        os.makedirs(args.out, exist_ok=True)
         write_pngs(tf, args.out, args.count)
-    if old != stamp or not os.path.exists(os.path.join(args.out, "torch.tsv")):
         predict(tf, args.out, weights)
-    with open(stamp_path, "w") as f:
-        f.write(stamp)
+        replace(stamp_path, lambda f: f.write(stamp.encode()))
     return 0
 
 

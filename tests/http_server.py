@@ -102,14 +102,23 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that goes away (resnet ends a keep-alive connection, a
+        cut one) is no error of the server: only anything else is printed."""
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser(description="local HTTP server for the fetch tests")
     ap.add_argument("--root", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     server.root = os.path.abspath(args.root)
     server.log_path = args.log
     open(args.log, "w").close()

@@ -37,6 +37,14 @@ status_is() {  # status_is N command...: the command exits with status N ($T/out
     [ $? -eq "$want" ]
 }
 
+tsv_close() {  # tsv_close A B K TOL: two `classify -f tsv` outputs of one -k: the same images in
+               # the same order, the same top-K classes, every probability within TOL
+    paste "$1" "$2" | awk -F'\t' -v k="$3" -v tol="$4" '
+        { n++; d = $4 - $9; if (d < 0) d = -d }
+        $1 != $6 || $2 != $7 || ($2 <= k && $3 != $8) || d > tol { bad = 1; exit }
+        END { exit bad || !n }'
+}
+
 finish() {  # finish NAME: the closing line and the exit status
     echo "# $1: $pass passed, $fail failed, $skipped skipped"
     [ "$fail" -eq 0 ]

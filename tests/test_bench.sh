@@ -67,6 +67,18 @@ if [ -x $PY ]; then
         "abs(o['gflops'] * o['ms_median'] / 1000 - o['gflop_per_batch']) < 1e-4 * o['gflop_per_batch']" \
         "abs(o['peak_percent'] - 100 * o['gflops'] / o['peak_gflops']) < 1e-3 * o['peak_percent']"
 
+    # --- threads: -t, else OMP_NUM_THREADS, else one per core ---
+    # OMP_NUM_THREADS one more than the cores, so that it differs from the
+    # default and from -t 1.
+    cores=$(nproc)
+    omp=$((cores + 1))
+    env -u OMP_NUM_THREADS $R bench $M -n 1 -f json >"$T/th_default" 2>/dev/null
+    check "threads by default: one per core ($cores, nproc)" json_ok "$T/th_default" "o['threads'] == $cores"
+    OMP_NUM_THREADS=$omp $R bench $M -n 1 -f json >"$T/th_omp" 2>/dev/null
+    check "OMP_NUM_THREADS=$omp without -t: $omp threads" json_ok "$T/th_omp" "o['threads'] == $omp"
+    OMP_NUM_THREADS=$omp $R bench $M -n 1 -t 1 -f json >"$T/th_t" 2>/dev/null
+    check "-t 1 overrides OMP_NUM_THREADS=$omp: 1 thread" json_ok "$T/th_t" "o['threads'] == 1"
+
     # --- --layers ---
     $R bench $M -n 2 --layers -f json >"$T/lj" 2>/dev/null
     check "--layers json: one entry per op with name, ms and gflops" json_ok "$T/lj" \
@@ -93,6 +105,8 @@ a = json.load(open('$T/json'))['gflop_per_batch'] / 2   # that one ran -b 2
 b = json.load(open('$T/s32'))['gflop_per_batch']
 assert 0.2 < b / a < 0.3, b / a
 "
+else
+    skip "the JSON report, --layers and --size: $PY not installed (make deps installs it)"
 fi
 RESNET_HOME="$T/weights_home" $R bench -m resnet20_cifar --size 48 -n 1 >"$T/out" 2>/dev/null
 check "--size 48 on a built-in model prints 48x48" grep -q '^model resnet20_cifar, 48x48,' "$T/out"

@@ -30,7 +30,7 @@ check "offline: exit 2, one line saying it cannot reach the host" \
 check "offline: nothing in the cache" sh -c "[ -z \"\$(ls -A '$T/off' 2>/dev/null)\" ]"
 
 if ! [ -x $PY ]; then
-    echo "note: $PY not installed; the fetch tests against a local server are skipped"
+    skip "the fetch tests against a local server: $PY not installed (make deps installs it)"
     finish tests/test_fetch.sh
 fi
 
@@ -58,6 +58,11 @@ fetch() {  # fetch HOME ARGS...: resnet fetch with that cache, output in $T/out,
     shift
     RESNET_HOME="$home" RESNET_FETCH_BASE=$BASE $R fetch -q "$@" >"$T/out" 2>"$T/err"
 }
+fetch_good() {  # fetch_good HOME N: the server cuts its next N answers; the log cleared, the good file fetched
+    cut "$2"
+    : >"$T/log"
+    fetch "$1" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+}
 clean() {  # clean DIR: no weights, partial download or sidecar of basic-small in DIR
     ! ls "$1"/basic-small* >/dev/null 2>&1
 }
@@ -74,6 +79,12 @@ check "good file: stdout says where it went" grep -q "$H/basic-small.safetensors
 RESNET_HOME="$H" $R classify -m $FIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cached" 2>/dev/null
 $R classify -m $FIX/spec.json -w $FIX/weights.safetensors -f tsv $IMG/chelsea.jpg >"$T/direct"
 check "good file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
+
+# --- without RESNET_HOME: into $XDG_CACHE_HOME/resnet ---
+env -u RESNET_HOME HOME="$T/home_unused" XDG_CACHE_HOME="$T/xdg" RESNET_FETCH_BASE=$BASE \
+    $R fetch -q $FIX/spec.json --url "$BASE/good/weights.safetensors" >"$T/out" 2>"$T/err"
+check "RESNET_HOME unset: fetch writes into \$XDG_CACHE_HOME/resnet" \
+    sh -c "[ $? -eq 0 ] && cmp '$T/xdg/resnet/basic-small.safetensors' $FIX/weights.safetensors"
 
 # --- a Keras HDF5 file: kept as NAME.h5, found by classify ---
 KFIX=tests/fixtures/keras/keras_v1_small
@@ -116,29 +127,37 @@ check "built-in model, wrong file: exit 2 and nothing kept" \
 
 # --- a connection cut mid-file: resumed in the same run ---
 H=$T/cut1
-: >"$T/log"
-cut 1
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 1
 rc=$?
 check "cut once: exit 0, the file is whole" \
     sh -c "[ $rc -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
 check "cut once: the second request asks for the rest (Range, 206)" \
     sh -c "grep -q ' 200 cut\$' '$T/log' && grep -Eq ' bytes=[1-9][0-9]*- 206\$' '$T/log'"
 
+# --- the limit: one run makes at most 5 requests (src/fetch.c, MAX_ATTEMPTS) ---
+# That is 4 resumes; man/resnet.1's "resumed ... up to five times" reads
+# as 5.  The checks follow the code.
+requests() {  # requests: how many times the server was asked for the good file since the log was cleared
+    grep -c '^GET /good/weights.safetensors ' "$T/log"
+}
+H=$T/cut4
+fetch_good "$H" 4
+rc=$?
+check "cut 4 times: resumed 4 times in the same run (5 requests), exit 0, the file whole" \
+    sh -c "[ $rc -eq 0 ] && [ $(requests) -eq 5 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
+
 # --- cut on every request: fails, keeps the partial file, resumes next run ---
 H=$T/cutall
-cut 100
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 100
 rc=$?
 check "cut every time: exit 2, says to run it again to resume" \
     sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'resume' '$T/err'"
+check "cut every time: gives up after 5 requests (got $(requests))" [ "$(requests)" -eq 5 ]
 check "cut every time: no weights in the cache, a partial download kept" \
     sh -c "! [ -e '$H/basic-small.safetensors' ] && ls '$H'/basic-small.*.part"
 part=$(ls "$H"/basic-small.*.part 2>/dev/null)
 have=$(wc -c <"$part" 2>/dev/null || echo 0)
-cut 0
-: >"$T/log"
-fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors"
+fetch_good "$H" 0
 rc=$?
 check "next run: resumes from the partial file's end" grep -q " bytes=$have- 206\$" "$T/log"
 check "next run: exit 0, the file is whole, the partial file gone" \
@@ -169,6 +188,16 @@ if [ -s tests/cache/resnet50/weights.safetensors ]; then
     fetch "$H" resnet50
     check "resnet50 again: already there, not downloaded twice" \
         sh -c "[ $? -eq 0 ] && grep -q already '$T/out' && [ \$(grep -c resnet50.tv2 '$T/log') -eq 1 ]"
+    # -f: downloaded again, from the start (a stale partial file is not resumed)
+    printf 'stale' >"$H/resnet50.tv2.part"
+    : >"$T/log"
+    fetch "$H" -f resnet50
+    rc=$?
+    check "resnet50 -f: downloaded again from the start although the set is there, exit 0" \
+        sh -c "[ $rc -eq 0 ] && ! grep -q already '$T/out' \
+               && grep -q '^GET /timm/resnet50.tv2_in1k/resolve/main/model.safetensors - 200\$' '$T/log' \
+               && cmp '$H/resnet50.safetensors' tests/cache/resnet50/weights.safetensors \
+               && ! [ -e '$H/resnet50.tv2.part' ]"
     RESNET_HOME="$H" $R classify -t 2 -f tsv -k 1 $IMG/chelsea.jpg >"$T/v2" 2>/dev/null
     RESNET_HOME="$H" $R classify -t 2 -f tsv -k 1 -w tests/cache/resnet50/weights.safetensors \
         $IMG/chelsea.jpg >"$T/v1"
@@ -179,7 +208,28 @@ if [ -s tests/cache/resnet50/weights.safetensors ]; then
     check "no cached weights: classify says to run resnet fetch" \
         sh -c "[ $? -eq 2 ] && grep -q 'resnet fetch resnet50' '$T/err'"
 else
-    echo "note: tests/cache/resnet50 not generated (needs PyTorch); the full-size fetch checks are skipped"
+    skip "the full-size fetch checks: tests/cache/resnet50 not generated (needs python3-torch)"
+fi
+
+# --- several models, one of which fails: the others are still fetched ---
+W18=tests/cache/resnet18/weights.safetensors
+W34=tests/cache/resnet34/weights.safetensors
+if [ -s $W18 ] && [ -s $W34 ]; then
+    mkdir -p "$W/timm/resnet34.tv_in1k/resolve/main"
+    ln -sf "$PWD/$W18" "$W/timm/resnet18.tv_in1k/resolve/main/model.safetensors"
+    ln -sf "$PWD/$W34" "$W/timm/resnet34.tv_in1k/resolve/main/model.safetensors"
+    H=$T/several
+    fetch "$H" resnet18 resnet101 resnet34       # the server has no resnet101: a 404
+    rc=$?
+    check "resnet18 resnet101 resnet34, resnet101 missing: exit 2" [ $rc -eq 2 ]
+    check "resnet18 resnet101 resnet34: resnet18 and resnet34 fetched, before and after the failure" \
+        sh -c "cmp '$H/resnet18.safetensors' $W18 && cmp '$H/resnet34.safetensors' $W34"
+    check "resnet18 resnet101 resnet34: one error line, naming resnet101 only" \
+        sh -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'fetch resnet101: .*HTTP 404' '$T/err' \
+               && ! grep -q 'resnet18\|resnet34' '$T/err'"
+    check "resnet18 resnet101 resnet34: nothing of resnet101 kept" sh -c "! ls '$H'/resnet101* 2>/dev/null"
+else
+    skip "several models in one fetch: tests/cache/resnet18 or resnet34 not generated (needs python3-torch)"
 fi
 
 # --- the progress bar, on a terminal only ---
@@ -191,6 +241,8 @@ if command -v script >/dev/null 2>&1; then
     H=$T/notty
     RESNET_HOME="$H" $R fetch $FIX/spec.json --url $BASE/good/weights.safetensors >/dev/null 2>"$T/err"
     check "not a terminal: no progress bar" sh -c "[ $? -eq 0 ] && [ ! -s '$T/err' ]"
+else
+    skip "the progress bar on a terminal: script(1) (bsdutils) not installed"
 fi
 
 finish tests/test_fetch.sh

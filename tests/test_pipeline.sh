@@ -7,7 +7,7 @@
 # each of which must be classified, and bad_* files (truncated, empty, not an
 # image, corrupt, a header claiming 100000x100000 pixels), each of which must
 # be reported on stderr and in the JSON output; the exit status is then 1.
-# Once classify takes directories, the folder itself is classified too.
+# The folder itself is classified too, with and without -r.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 FIX=tests/fixtures/basic_small
@@ -71,56 +71,48 @@ $R classify $M -f tsv $DIR/ok_* >"$T/tsv" 2>"$T/tsverr"
 status=$?
 check "only good photos: exit status 0, nothing on stderr" sh -c "[ $status -eq 0 ] && [ ! -s '$T/tsverr' ]"
 
-# --max-pixels, once classify has it: the limit is the user's.
-if $R classify --help 2>&1 | grep -q -- '--max-pixels'; then
-    $R classify $M --max-pixels 40000 -f json $DIR/ok_astronaut.jpg $DIR/ok_hubble_large.jpg >"$T/mp" 2>"$T/mperr"
-    status=$?
-    check "--max-pixels 40000: the 200x200 photo passes, the 640x558 one is too large" sh -c \
-        "[ $status -eq 1 ] && grep -q 'ok_astronaut.jpg\",\"top\"' '$T/mp' && \
-         grep -q 'ok_hubble_large.jpg\",\"error\".*too large' '$T/mp'"
-else
-    echo "# note: classify has no --max-pixels yet; its test is skipped"
-fi
+# --max-pixels: the limit is the user's.
+$R classify $M --max-pixels 40000 -f json $DIR/ok_astronaut.jpg $DIR/ok_hubble_large.jpg >"$T/mp" 2>"$T/mperr"
+status=$?
+check "--max-pixels 40000: the 200x200 photo passes, the 640x558 one is too large" sh -c \
+    "[ $status -eq 1 ] && grep -q 'ok_astronaut.jpg\",\"top\"' '$T/mp' && \
+     grep -q 'ok_hubble_large.jpg\",\"error\".*too large' '$T/mp'"
 
 # --- the folder itself ----------------------------------------------------------
-if $R classify --help 2>&1 | grep -qi 'director'; then
-    $R classify $M -f json $DIR >"$T/dout" 2>"$T/derr"
-    status=$?
-    check "directory: exit status 1 when some images fail (got $status)" [ $status -eq 1 ]
-    for f in $DIR/*; do
-        name=$(basename "$f")
-        case $name in
-        ok_*)
-            check "directory: $name classified" sh -c "grep -qF '{\"path\":\"$f\",\"top\":[{' '$T/dout'" ;;
-        *)
-            # A file that starts like a JPEG or PNG is a broken image and is
-            # reported; anything else is not an image and is skipped.
-            if head -c 8 "$f" | od -An -tx1 | grep -qE '^ *(ff d8 ff|89 50 4e 47)'; then
-                check "directory: $name reported" sh -c \
-                    "grep -F '{\"path\":\"$f\",\"error\":' '$T/dout' | grep -qF '$(reason "$name")'"
-            else
-                check "directory: $name skipped (not an image by content)" sh -c "! grep -qF '$f' '$T/dout' '$T/derr'"
-            fi ;;
-        esac
-    done
-    check "directory: results in sorted order" sh -c \
-        "sed 's/^{\"path\":\"\\([^\"]*\\)\".*/\\1/' '$T/dout' > '$T/dorder' && LC_ALL=C sort -c '$T/dorder'"
+$R classify $M -f json $DIR >"$T/dout" 2>"$T/derr"
+status=$?
+check "directory: exit status 1 when some images fail (got $status)" [ $status -eq 1 ]
+for f in $DIR/*; do
+    name=$(basename "$f")
+    case $name in
+    ok_*)
+        check "directory: $name classified" sh -c "grep -qF '{\"path\":\"$f\",\"top\":[{' '$T/dout'" ;;
+    *)
+        # A file that starts like a JPEG or PNG is a broken image and is
+        # reported; anything else is not an image and is skipped.
+        if head -c 8 "$f" | od -An -tx1 | grep -qE '^ *(ff d8 ff|89 50 4e 47)'; then
+            check "directory: $name reported" sh -c \
+                "grep -F '{\"path\":\"$f\",\"error\":' '$T/dout' | grep -qF '$(reason "$name")'"
+        else
+            check "directory: $name skipped (not an image by content)" sh -c "! grep -qF '$f' '$T/dout' '$T/derr'"
+        fi ;;
+    esac
+done
+check "directory: results in sorted order" sh -c \
+    "sed 's/^{\"path\":\"\\([^\"]*\\)\".*/\\1/' '$T/dout' > '$T/dorder' && LC_ALL=C sort -c '$T/dorder'"
 
-    # -r: a folder of folders.
-    mkdir -p "$T/photos/trip/day2"
-    cp $DIR/ok_astronaut.jpg "$T/photos/a.jpg"
-    cp $DIR/ok_tiny.png "$T/photos/trip/b.png"
-    cp $DIR/ok_rocket_cmyk.jpg "$T/photos/trip/day2/c.jpg"
-    cp $DIR/bad_notes.txt "$T/photos/trip/notes.txt"
-    $R classify $M -f tsv "$T/photos" >"$T/flat" 2>&1
-    check "directory without -r: only its own images" sh -c \
-        "[ \$(cut -f1 '$T/flat' | sort -u | wc -l) -eq 1 ] && grep -q 'photos/a.jpg' '$T/flat'"
-    $R classify $M -r -f tsv "$T/photos" >"$T/deep" 2>"$T/deeperr"
-    status=$?
-    check "directory with -r: the images of every level, exit status 0" sh -c \
-        "[ $status -eq 0 ] && [ \$(cut -f1 '$T/deep' | sort -u | wc -l) -eq 3 ] && grep -q 'day2/c.jpg' '$T/deep'"
-else
-    echo "# note: classify does not take directories yet; the folder tests are skipped"
-fi
+# -r: a folder of folders.
+mkdir -p "$T/photos/trip/day2"
+cp $DIR/ok_astronaut.jpg "$T/photos/a.jpg"
+cp $DIR/ok_tiny.png "$T/photos/trip/b.png"
+cp $DIR/ok_rocket_cmyk.jpg "$T/photos/trip/day2/c.jpg"
+cp $DIR/bad_notes.txt "$T/photos/trip/notes.txt"
+$R classify $M -f tsv "$T/photos" >"$T/flat" 2>&1
+check "directory without -r: only its own images" sh -c \
+    "[ \$(cut -f1 '$T/flat' | sort -u | wc -l) -eq 1 ] && grep -q 'photos/a.jpg' '$T/flat'"
+$R classify $M -r -f tsv "$T/photos" >"$T/deep" 2>"$T/deeperr"
+status=$?
+check "directory with -r: the images of every level, exit status 0" sh -c \
+    "[ $status -eq 0 ] && [ \$(cut -f1 '$T/deep' | sort -u | wc -l) -eq 3 ] && grep -q 'day2/c.jpg' '$T/deep'"
 
 finish tests/test_pipeline.sh
