@@ -54,11 +54,11 @@
  * layer with weights in the file goes to the k-th layer with weights in the
  * model, and its weights in weight_names order.  h5_file keeps that order.
  *
- * libhdf5 keeps global state: call h5_read from one thread at a time.  It
- * silences libhdf5's own error printing while it runs, and restores it.
- * Truncated files, wrong types and shapes are errors here; but libhdf5
- * (1.10.8) itself can crash or hang on some bit-flipped files, inside its
- * own parsing, which no check on this side can prevent. */
+ * Truncated files, wrong types and shapes are errors.  libhdf5 (1.10.8)
+ * itself can crash or hang on some bit-flipped files, inside its own
+ * parsing, which no check can prevent; so h5_read reads the file in a child
+ * process (h5.c), and a crash or a silent child becomes one error line
+ * naming the file.  libhdf5's own error printing is silenced there. */
 #ifndef RESNET_H5_H
 #define RESNET_H5_H
 
