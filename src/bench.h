@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "forward.h"
+#include "kernels.h"
 
 struct bench_peak {
     double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 */
@@ -18,8 +19,11 @@ struct bench_peak {
     int threads;
 };
 
-/* Measure the FP32 peak on `threads` threads (a few tens of ms). */
-void bench_peak(int threads, struct bench_peak *p);
+/* Measure the FP32 peak of `isa`'s vector unit on `threads` threads (a few
+ * tens of ms): the ISA of the kernels being timed, so that a run forced to
+ * AVX2 on an AVX-512 CPU is compared with what AVX2 can do.  ISA_C gets the
+ * scalar loop. */
+void bench_peak(int threads, enum kernel_isa isa, struct bench_peak *p);
 
 struct bench_times {
     double ms_median, ms_min;   /* per forward pass (one batch) */

@@ -536,6 +536,11 @@ int fwd_pack(struct fwd *f, struct net *n, struct err *e)
     return fold_weights(f, e);
 }
 
+const struct kernels *fwd_kernels(const struct fwd *f)
+{
+    return f->k;
+}
+
 const float *fwd_params(const struct fwd *f, size_t *bytes)
 {
     *bytes = f->params_bytes;

@@ -45,6 +45,9 @@ void fwd_adopt_params(struct fwd *f, const float *params, void *mapping, size_t 
  * same weight file. */
 uint64_t fwd_params_layout(const struct fwd *f);
 
+/* The kernel table the plan runs from. */
+const struct kernels *fwd_kernels(const struct fwd *f);
+
 /* in: [batch][in_c][in_h][in_w]; returns probabilities [batch][classes],
  * owned by f and valid until the next run. */
 const float *fwd_run(struct fwd *f, const float *in);

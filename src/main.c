@@ -97,7 +97,8 @@ static const char usage_bench[] =
     "Time the forward pass: warm-up runs (at least one, and at least 0.2 s), then\n"
     "RUNS timed runs; prints the median and minimum ms per batch, images/s, GFLOP/s\n"
     "(2 x multiply-adds) and their share of this CPU's FP32 peak, which it measures\n"
-    "with a short FMA loop on all threads (AVX-512, else AVX2, else scalar).\n"
+    "with a short FMA loop on all threads, in the instruction set of the kernels it\n"
+    "runs (AVX-512, AVX2, or scalar for the portable ones; RESNET_ISA chooses).\n"
     "Without -w it runs on generated weights (timing does not depend on them).\n"
     "\n"
     "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
@@ -113,7 +114,8 @@ static const char usage_bench[] =
     "                           batch, threads, runs, warmup, ms_median, ms_min,\n"
     "                           images_per_s, gflop_per_batch, gflops, peak_gflops,\n"
     "                           peak_isa, peak_percent, winograd (true with\n"
-    "                           --winograd) and, with --layers,\n"
+    "                           --winograd), kernels (the table: avx512, avx2 or c)\n"
+    "                           and, with --layers,\n"
     "                           layers: [{name, ms, gflops}, ...]\n"
     "  -h, --help               this help\n";
 
@@ -447,7 +449,8 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
     double gflops = gflop * 1000.0 / t->ms_median;
     printf("model %s, %dx%d, batch %d, threads %d, %d runs after %d warm-up\n", n->arch.name,
            n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
-    printf("convolutions: %s\n", winograd ? "direct, 3x3 stride 1 by Winograd F(4x4,3x3)" : "direct");
+    printf("convolutions: %s; kernels: %s\n",
+           winograd ? "direct, 3x3 stride 1 by Winograd F(4x4,3x3)" : "direct", fwd_kernels(f)->name);
     printf("ms per batch: median %.3f, min %.3f\n", t->ms_median, t->ms_min);
     printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
     printf("GFLOP/s: %.1f (%.3f GFLOP per batch)\n", gflops, gflop);
@@ -480,7 +483,8 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
            ",\"gflops\":%.6g", t->ms_median, t->ms_min, batch * 1000.0 / t->ms_median, gflop, gflops);
     printf(",\"peak_gflops\":%.6g,\"peak_isa\":\"%s\",\"peak_percent\":%.4g", pk->gflops,
            pk->isa, 100.0 * gflops / pk->gflops);
-    printf(",\"winograd\":%s", winograd ? "true" : "false");
+    printf(",\"winograd\":%s,\"kernels\":\"%s\"", winograd ? "true" : "false",
+           fwd_kernels(f)->name);
     if (layer_ms) {
         printf(",\"layers\":[");
         for (int i = 0; i < fwd_op_count(f); i++) {
@@ -577,7 +581,7 @@ static int cmd_bench(int argc, char **argv)
         fail(e.msg);
         status = EXIT_USAGE;
     } else {
-        bench_peak(omp_get_max_threads(), &pk);
+        bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa, &pk);
         (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd);
     }
     free(in), free(layer_ms), model_close(m);

@@ -54,7 +54,7 @@ if [ -x $PY ]; then
     check "json: exit 0" [ $? -eq 0 ]
     check "json: one object with every documented key" json_ok "$T/json" \
         "all(k in o for k in ('model', 'batch', 'threads', 'ms_median', 'ms_min', 'images_per_s', \
-                              'gflops', 'peak_gflops', 'peak_percent', 'winograd'))" \
+                              'gflops', 'peak_gflops', 'peak_percent', 'winograd', 'kernels'))" \
         "'layers' not in o" "o['winograd'] is False"
     check "json: model, batch, threads and runs as asked" json_ok "$T/json" \
         "o['model'] == 'basic-small'" "o['batch'] == 2" "o['threads'] == 1" "o['runs'] == 3" \
@@ -66,6 +66,21 @@ if [ -x $PY ]; then
         "abs(o['images_per_s'] * o['ms_median'] / 1000 - 2) < 1e-3" \
         "abs(o['gflops'] * o['ms_median'] / 1000 - o['gflop_per_batch']) < 1e-4 * o['gflop_per_batch']" \
         "abs(o['peak_percent'] - 100 * o['gflops'] / o['peak_gflops']) < 1e-3 * o['peak_percent']"
+
+    # --- the peak is that of the kernels' instruction set (RESNET_ISA picks them) ---
+    for isa in avx512:avx512 avx2:avx2 c:scalar; do
+        table=${isa%%:*} loop=${isa#*:}
+        if [ "$table" = c ] || grep -qw "$table" /proc/cpuinfo 2>/dev/null || \
+           { [ "$table" = avx512 ] && grep -qw avx512f /proc/cpuinfo; }; then
+            RESNET_ISA=$table $R bench $M -n 1 -t 1 -f json >"$T/isa_$table" 2>/dev/null
+            check "RESNET_ISA=$table: kernels $table, the peak of the $loop FMA loop" json_ok \
+                "$T/isa_$table" "o['kernels'] == '$table'" "o['peak_isa'] == '$loop'"
+        else
+            skip "RESNET_ISA=$table: this CPU has no $table"
+        fi
+    done
+    check "text: names the kernel table" sh -c "RESNET_ISA=c $R bench $M -n 1 2>/dev/null | \
+        grep -q '^convolutions: direct; kernels: c\$'"
 
     # --- threads: -t, else OMP_NUM_THREADS, else one per core ---
     # OMP_NUM_THREADS one more than the cores, so that it differs from the
