@@ -81,8 +81,17 @@ int wino_plan(const struct conv_args *a, int threads, struct wino_plan *p)
     /* Tiles past the output's edge are computed whole: on tiny outputs
      * (2x2: 36 multiply-adds either way) the transforms cannot pay.  At
      * 7x7, the smallest in the ResNets, Winograd does a third of the
-     * direct multiply-adds, enough to pay for the transforms. */
-    return 2 * WINO_POS * p->tiles_h * p->tiles_w <= 9 * a->out.h * a->out.w;
+     * direct multiply-adds, enough to pay for the transforms.
+     * But the transformed weights are four times the direct ones (36 floats
+     * per channel pair instead of 9), a network's do not stay in cache from
+     * one pass to the next, and each is used once per tile: streaming 144
+     * bytes per channel pair takes longer than the direct convolution's
+     * 18 x pixels FLOPs when the pixels of the batch are fewer than 8 x the
+     * CPU's FLOPs per byte of memory bandwidth, about 100 on the CPUs
+     * measured (bench/README.md).  A 7x7 output then stays direct up to
+     * batch 2. */
+    return 2 * WINO_POS * p->tiles_h * p->tiles_w <= 9 * a->out.h * a->out.w &&
+           (long)a->n * a->out.h * a->out.w >= WINO_MIN_PIXELS;
 }
 
 size_t wino_packed_floats(int out_c, int in_c)

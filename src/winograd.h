@@ -28,6 +28,8 @@
 #define WINO_A (WINO_M + 2)         /* input pixels per tile side */
 #define WINO_POS (WINO_A * WINO_A)  /* positions of a transformed tile */
 #define WINO_OCB 4                  /* output blocks the SIMD kernels multiply at once, at most */
+#define WINO_MIN_PIXELS 128         /* output pixels over the batch below which the
+                                     * transformed weights cost more than they save */
 
 /* How one layer's work is cut, and the scratch that needs; from wino_plan. */
 struct wino_plan {
