@@ -8,6 +8,7 @@
  * zero, which is what keeps a 3-channel stem cheap. */
 #include "conv.h"
 
+#include <stdio.h>
 #include <string.h>
 
 size_t conv_packed_floats(int out_c, int in_c, int k)
@@ -77,4 +78,10 @@ void conv_forward_c(const struct conv_args *a)
                     conv_pixel(a, img, ocb, oy, ox);
                 blk_zero_halo(&a->out, img, ocb, ocb + 1, oy, oy + 1);
             }
+}
+
+void conv_describe_c(const struct conv_args *a, int threads, char *out, size_t len)
+{
+    (void)threads;
+    snprintf(out, len, "rows %d", a->n * blk_cb(&a->out) * a->out.h);
 }

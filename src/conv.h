@@ -31,4 +31,7 @@ void conv_pack(float *dst, const float *w, const double *scale, int out_c, int i
 
 void conv_forward_c(const struct conv_args *a);
 
+/* conv_forward_c's work split, for bench --layers (kernels.h's conv_describe). */
+void conv_describe_c(const struct conv_args *a, int threads, char *out, size_t len);
+
 #endif

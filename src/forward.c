@@ -16,6 +16,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -681,6 +682,25 @@ const char *fwd_op_name(const struct fwd *f, int i)
 double fwd_op_macs(const struct fwd *f, int i)
 {
     return f->op[i + 1].l->macs;
+}
+
+void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
+{
+    const struct op *o = &f->op[i + 1];
+    out[0] = 0;
+    if (o->kind != OP_CONV)
+        return;
+    if (o->wino) {
+        snprintf(out, len, "winograd %s, groups %dx%d tiles, chunks %dx%d out-blocks",
+                 f->k->name, o->wp.groups, o->wp.group, o->wp.chunks, o->wp.ocb_chunk);
+        return;
+    }
+    const struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
+                                .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+    const struct kernels *k = o->conv == f->k->conv ? f->k : &kernels_c;
+    int at = snprintf(out, len, "direct %s, ", k->name);
+    if (at > 0 && (size_t)at < len)
+        k->conv_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
 }
 
 void fwd_profile(struct fwd *f, double *ms)

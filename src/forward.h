@@ -60,6 +60,9 @@ void fwd_free(struct fwd *f);
 int fwd_op_count(const struct fwd *f);
 const char *fwd_op_name(const struct fwd *f, int i);
 double fwd_op_macs(const struct fwd *f, int i);   /* multiply-adds per image */
+/* How op i is computed: a convolution's path and work split ("direct, 4x7
+ * tiles, ..." or "winograd, ..."), else "". */
+void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len);
 void fwd_profile(struct fwd *f, double *ms);      /* [fwd_op_count] or NULL */
 
 #endif

@@ -7,6 +7,7 @@ const struct kernels kernels_c = {
     .name = "c",
     .conv = conv_forward_c,
     .conv_strides = ~0u,   /* any stride */
+    .conv_describe = conv_describe_c,
     .maxpool = ops_maxpool_c,
     .wino = wino_forward_c,
 };

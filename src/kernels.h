@@ -34,6 +34,10 @@ struct kernels {
      * stride s); fwd_plan gives other strides the portable kernel. */
     void (*conv)(const struct conv_args *a);
     unsigned conv_strides;
+    /* How conv cuts a's work for `threads` threads, in a few words for
+     * `bench --layers` ("tiles 4x7, chunks 2x32 in-blocks, items 8
+     * band-major"); a's pointers are not used. */
+    void (*conv_describe)(const struct conv_args *a, int threads, char *out, size_t len);
 
     /* ops_maxpool_c's contract */
     void (*maxpool)(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);

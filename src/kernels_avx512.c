@@ -17,6 +17,7 @@ const struct kernels kernels_avx512 = {
     .name = "avx512",
     .conv = conv_simd,
     .conv_strides = CONV_SIMD_STRIDES,
+    .conv_describe = conv_simd_describe,
     .maxpool = maxpool_simd,
     .wino = wino_simd,
 };

@@ -107,7 +107,8 @@ static const char usage_bench[] =
     "  -t, --threads N          threads (default: all cores)\n"
     "  -n, --runs N             timed runs (default 10)\n"
     "      --size N             run the net on NxN inputs instead of the spec's\n"
-    "      --layers             also print each op's median ms and GFLOP/s\n"
+    "      --layers             also print each op's median ms and GFLOP/s, and how a\n"
+    "                           convolution is computed (path, kernel table, tiles)\n"
     "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
     "                           it is faster (GFLOP/s still counts direct multiply-adds)\n"
     "  -f, --format FMT         text (default) or json: one object with model, input,\n"
@@ -116,7 +117,7 @@ static const char usage_bench[] =
     "                           peak_isa, peak_percent, winograd (true with\n"
     "                           --winograd), kernels (the table: avx512, avx2 or c)\n"
     "                           and, with --layers,\n"
-    "                           layers: [{name, ms, gflops}, ...]\n"
+    "                           layers: [{name, ms, gflops, how}, ...]\n"
     "  -h, --help               this help\n";
 
 static const char usage_fetch[] =
@@ -462,11 +463,13 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
     double sum = 0;
     for (int i = 0; i < fwd_op_count(f); i++)
         sum += layer_ms[i];
-    printf("\n%-32s %10s %9s %7s\n", "op", "ms", "GFLOP/s", "time");
+    printf("\n%-32s %10s %9s %7s  %s\n", "op", "ms", "GFLOP/s", "time", "how");
     for (int i = 0; i < fwd_op_count(f); i++) {
         double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
-        printf("%-32s %10.3f %9.1f %6.1f%%\n", fwd_op_name(f, i), ms,
-               ms > 0 ? op_gflop * 1000.0 / ms : 0.0, sum > 0 ? 100.0 * ms / sum : 0.0);
+        char how[160];
+        fwd_op_describe(f, i, how, sizeof how);
+        printf("%-32s %10.3f %9.1f %6.1f%%  %s\n", fwd_op_name(f, i), ms,
+               ms > 0 ? op_gflop * 1000.0 / ms : 0.0, sum > 0 ? 100.0 * ms / sum : 0.0, how);
     }
 }
 
@@ -491,7 +494,12 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
             double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
             printf("%s{\"name\":", i ? "," : "");
             json_string(stdout, fwd_op_name(f, i));
-            printf(",\"ms\":%.6g,\"gflops\":%.6g}", ms, ms > 0 ? op_gflop * 1000.0 / ms : 0.0);
+            char how[160];
+            fwd_op_describe(f, i, how, sizeof how);
+            printf(",\"ms\":%.6g,\"gflops\":%.6g,\"how\":", ms,
+                   ms > 0 ? op_gflop * 1000.0 / ms : 0.0);
+            json_string(stdout, how);
+            printf("}");
         }
         printf("]");
     }

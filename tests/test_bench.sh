@@ -82,6 +82,17 @@ if [ -x $PY ]; then
     check "text: names the kernel table" sh -c "RESNET_ISA=c $R bench $M -n 1 2>/dev/null | \
         grep -q '^convolutions: direct; kernels: c\$'"
 
+    # --- --layers says how each convolution is computed ---
+    $R bench $M -n 1 -t 1 --layers -f json >"$T/how" 2>/dev/null
+    check "json --layers: every conv says its path and tiles, the other ops nothing" json_ok \
+        "$T/how" "all(l['how'].startswith('direct ') and 'tiles' in l['how'] if l['name'].endswith('conv') \
+                      else l['how'] == '' for l in o['layers'])"
+    $R bench $M -n 1 -t 1 -b 4 --layers --winograd -f json >"$T/how_w" 2>/dev/null
+    check "json --layers --winograd: some conv is computed by Winograd" json_ok "$T/how_w" \
+        "any(l['how'].startswith('winograd ') for l in o['layers'])"
+    check "text --layers, RESNET_ISA=c: the portable kernel is named" sh -c \
+        "RESNET_ISA=c $R bench $M -n 1 --layers 2>/dev/null | grep -q 'conv .*direct c, rows'"
+
     # --- threads: -t, else OMP_NUM_THREADS, else one per core ---
     # OMP_NUM_THREADS one more than the cores, so that it differs from the
     # default and from -t 1.
@@ -96,9 +107,9 @@ if [ -x $PY ]; then
 
     # --- --layers ---
     $R bench $M -n 2 --layers -f json >"$T/lj" 2>/dev/null
-    check "--layers json: one entry per op with name, ms and gflops" json_ok "$T/lj" \
+    check "--layers json: one entry per op with name, ms, gflops and how" json_ok "$T/lj" \
         "len(o['layers']) >= 8" \
-        "all(set(l) == {'name', 'ms', 'gflops'} and l['name'] and l['ms'] >= 0 and l['gflops'] >= 0 \
+        "all(set(l) == {'name', 'ms', 'gflops', 'how'} and l['name'] and l['ms'] >= 0 and l['gflops'] >= 0 \
              for l in o['layers'])" \
         "o['layers'][0]['name'] == 'conv1_conv'" \
         "all(l['gflops'] > 0 for l in o['layers'] if l['name'].endswith('_conv'))"
@@ -107,7 +118,7 @@ if [ -x $PY ]; then
 import json
 ops = [l['name'] for l in json.load(open('$T/lj'))['layers']]
 text = open('$T/lt').read().split('\n\n', 1)[1].splitlines()
-assert text[0].split() == ['op', 'ms', 'GFLOP/s', 'time'], text[0]
+assert text[0].split() == ['op', 'ms', 'GFLOP/s', 'time', 'how'], text[0]
 assert [line.split()[0] for line in text[1:] if line] == ops
 "
 
