@@ -159,13 +159,14 @@ fuzz-%: $(B)/fuzz/fuzz_%
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzz.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libfuzz.a $(LDLIBS) -lgomp
 
-$(B)/fuzz/libfuzz.a: $(patsubst src/%.c,$(B)/fuzz/%.o,$(FUZZ_SRCS)) $(B)/fuzz/builtin_specs.o
+$(B)/fuzz/libfuzz.a: $(patsubst src/%.c,$(B)/fuzz/%.o,$(FUZZ_SRCS)) $(B)/fuzz/builtin_specs.o \
+                     $(B)/fuzz/imagenet_labels.o
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/fuzz/%.o: src/%.c src/*.h | $(B)/fuzz
+$(B)/fuzz/%.o: src/%.c src/*.h Makefile | $(B)/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(ISA_FLAGS_$*) -c -o $@ $<
 
-$(B)/fuzz/builtin_specs.o: $(B)/builtin_specs.c | $(B)/fuzz
+$(B)/fuzz/builtin_specs.o $(B)/fuzz/imagenet_labels.o: $(B)/fuzz/%.o: $(B)/%.c | $(B)/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(B)/fuzz:
