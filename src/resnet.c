@@ -105,13 +105,6 @@ void resnet_input_shape(const resnet_model *r, int *batch, int *height, int *wid
         *width = r->m->net.arch.in_w;
 }
 
-/* The tensor of a decoded image, as the model's spec prepares it. */
-static int prepare(const resnet_model *r, const struct image *im, float *tensor, struct err *e)
-{
-    const struct arch *a = &r->m->net.arch;
-    return img_to_tensor(im, &a->pre, a->in_h, a->in_w, tensor, e);
-}
-
 int resnet_preprocess_file(const resnet_model *r, const char *path, float *tensor,
                            resnet_error *err)
 {
@@ -142,7 +135,8 @@ int resnet_preprocess_rgb(const resnet_model *r, const unsigned char *rgb, int w
             memcpy(packed + (size_t)y * width * 3, rgb + (size_t)y * stride, (size_t)width * 3);
         im.rgb = packed;
     }
-    int rc = prepare(r, &im, tensor, &e);
+    const struct arch *a = &r->m->net.arch;
+    int rc = img_to_tensor(&im, &a->pre, a->in_h, a->in_w, tensor, &e);
     free(packed);
     return rc ? fail(err, &e) : 0;
 }
@@ -153,24 +147,27 @@ const float *resnet_run(resnet_model *r, const float *input)
 }
 
 /* Run the batch whose slot 0 holds the image, and copy out its probabilities. */
-static int classify_slot0(resnet_model *r, float *probs)
+static void classify_slot0(resnet_model *r, float *probs)
 {
     const float *p = model_run(r->m, r->input);
     memcpy(probs, p, (size_t)resnet_classes(r) * sizeof *probs);
-    return 0;
 }
 
 int resnet_classify_file(resnet_model *r, const char *path, float *probs, resnet_error *err)
 {
-    return resnet_preprocess_file(r, path, r->input, err) ? -1 : classify_slot0(r, probs);
+    if (resnet_preprocess_file(r, path, r->input, err))
+        return -1;
+    classify_slot0(r, probs);
+    return 0;
 }
 
 int resnet_classify_rgb(resnet_model *r, const unsigned char *rgb, int width, int height,
                         int stride, float *probs, resnet_error *err)
 {
-    return resnet_preprocess_rgb(r, rgb, width, height, stride, r->input, err)
-               ? -1
-               : classify_slot0(r, probs);
+    if (resnet_preprocess_rgb(r, rgb, width, height, stride, r->input, err))
+        return -1;
+    classify_slot0(r, probs);
+    return 0;
 }
 
 int resnet_top_k(const float *probs, int classes, int k, int *index)
