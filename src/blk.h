@@ -43,23 +43,34 @@ static inline float *blk_at(const struct blk *t, int i, int cb, int y, int x)
  * left and right columns of those rows, and the top (bottom) frame rows when
  * the range starts at the first (ends at the last) row.  A producer calls it
  * for the rows it writes, inside its own split of the work, so each halo
- * float is written by exactly one thread. */
-static inline void blk_zero_halo(const struct blk *t, int i, int cb0, int cb1, int y0, int y1)
+ * element is written by exactly one thread.  The layout's p is `base`,
+ * whose elements are `elem` bytes (floats here, bytes for conv8.h's u8). */
+static inline void blk_zero_halo_of(void *base, size_t elem, const struct blk *t, int i, int cb0,
+                                    int cb1, int y0, int y1)
 {
     const int hl = t->halo;
     if (!hl)
         return;
-    const size_t side = (size_t)hl * BLK * sizeof(float);
+    char *p = base;
+    const size_t side = (size_t)hl * BLK * elem, row = blk_row(t) * elem;
+#define AT(cb, y, x) (p + (i * blk_image(t) + (cb) * blk_plane(t)) * elem + \
+                      (ptrdiff_t)(y) * (ptrdiff_t)row + (ptrdiff_t)(x) * BLK * (ptrdiff_t)elem)
     for (int cb = cb0; cb < cb1; cb++) {
         if (y0 == 0)
-            memset(blk_at(t, i, cb, -hl, -hl), 0, (size_t)hl * blk_row(t) * sizeof(float));
+            memset(AT(cb, -hl, -hl), 0, (size_t)hl * row);
         if (y1 == t->h)
-            memset(blk_at(t, i, cb, t->h, -hl), 0, (size_t)hl * blk_row(t) * sizeof(float));
+            memset(AT(cb, t->h, -hl), 0, (size_t)hl * row);
         for (int y = y0; y < y1; y++) {
-            memset(blk_at(t, i, cb, y, -hl), 0, side);
-            memset(blk_at(t, i, cb, y, t->w), 0, side);
+            memset(AT(cb, y, -hl), 0, side);
+            memset(AT(cb, y, t->w), 0, side);
         }
     }
+#undef AT
+}
+
+static inline void blk_zero_halo(const struct blk *t, int i, int cb0, int cb1, int y0, int y1)
+{
+    blk_zero_halo_of(t->p, sizeof(float), t, i, cb0, cb1, y0, y1);
 }
 
 #endif

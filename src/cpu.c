@@ -22,6 +22,20 @@ int cpu_supports(enum kernel_isa isa)
     }
 }
 
+int cpu_has_extra(enum isa_extra x)
+{
+    switch (x) {
+    case EXTRA_NONE:
+        return 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    case EXTRA_AVX512VNNI:
+        return __builtin_cpu_supports("avx512vnni");
+#endif
+    default:
+        return 0;
+    }
+}
+
 int cpu_kernel_tables(const struct kernels *out[ISA_N])
 {
     int n = 0;

@@ -12,6 +12,9 @@
 /* Whether this CPU can run the instructions of `isa`. */
 int cpu_supports(enum kernel_isa isa);
 
+/* Whether this CPU has the extension (EXTRA_NONE: yes). */
+int cpu_has_extra(enum isa_extra x);
+
 /* The tables this CPU and build can run, widest first, into out[ISA_N];
  * returns how many (at least 1: the portable one). */
 int cpu_kernel_tables(const struct kernels *out[ISA_N]);

@@ -10,6 +10,10 @@ const struct kernels kernels_c = {
     .conv_describe = conv_describe_c,
     .maxpool = ops_maxpool_c,
     .wino = wino_forward_c,
+    .conv8 = conv8_forward_c,
+    .conv8_strides = ~0u,
+    .conv8_needs = EXTRA_NONE,
+    .conv8_describe = conv8_describe_c,
 };
 
 const struct kernels *kernels_for(enum kernel_isa isa)

@@ -6,8 +6,8 @@
  * the entry point it will call.  Each ISA's file (kernels_avx512.c,
  * kernels_avx2.c) defines its table and nothing else that is public; the
  * portable table lists the C kernels that specify them (conv.c, ops.c,
- * winograd.c).  A new ISA is one file and one row of kernels_for.  Kernels
- * of other precisions (int8, bf16) join the table as members of their own.
+ * winograd.c, conv8.c).  A new ISA is one file and one row of kernels_for.
+ * Kernels of other precisions are members of their own (int8: conv8).
  *
  * Every kernel has the signature and the meaning of the portable one it
  * stands for; tests/test_conv.c and tests/test_winograd.c hold each table's
@@ -16,6 +16,7 @@
 #define RESNET_KERNELS_H
 
 #include "conv.h"
+#include "conv8.h"
 #include "ops.h"
 #include "winograd.h"
 
@@ -24,6 +25,14 @@ enum kernel_isa {
     ISA_AVX2,     /* AVX2 + FMA */
     ISA_AVX512,   /* AVX-512 F/BW/VL/DQ */
     ISA_N
+};
+
+/* An instruction-set extension a member needs beyond its table's ISA (the
+ * AVX-512 table's int8 kernel runs only where there is VNNI); cpu.c says
+ * whether the CPU has it. */
+enum isa_extra {
+    EXTRA_NONE,
+    EXTRA_AVX512VNNI,
 };
 
 struct kernels {
@@ -44,6 +53,14 @@ struct kernels {
 
     /* wino_forward_c's contract */
     void (*wino)(const struct conv_args *a, const struct wino_plan *p, float *scratch);
+
+    /* conv8_forward_c's contract, bit for bit, for the strides in
+     * conv8_strides, on CPUs with conv8_needs; NULL where the table has no
+     * int8 kernel (fwd_plan then gives int8 convolutions the portable one). */
+    void (*conv8)(const struct conv8_args *a);
+    unsigned conv8_strides;
+    enum isa_extra conv8_needs;
+    void (*conv8_describe)(const struct conv8_args *a, int threads, char *out, size_t len);
 };
 
 /* The tables, each defined in its own file: kernels.c (portable),

@@ -2,8 +2,11 @@
  * (conv_simd.inc), the max pool (pool_simd.inc) and the Winograd
  * convolution (winograd_simd.inc) over simd_avx512.h, one zmm per channel
  * block, tiles of up to 4 blocks x 7 pixels or 3 blocks x 8 pixels (28 or
- * 24 accumulators of the 32 registers).  Built with -mavx512f...; cpu.c
- * hands the table out only when the CPU has the instructions. */
+ * 24 accumulators of the 32 registers), and the int8 convolution
+ * (conv8_simd.inc) with VNNI.  Built with -mavx512f... -mavx512vnni; cpu.c
+ * hands the table out only when the CPU has AVX-512, and fwd_plan the int8
+ * kernel only when it also has VNNI (the fp32 kernels use no VNNI
+ * instruction). */
 #include "kernels.h"
 
 #ifdef __AVX512F__
@@ -11,6 +14,9 @@
 #include "conv_simd.inc"
 #include "pool_simd.inc"
 #include "winograd_simd.inc"
+#ifdef __AVX512VNNI__
+#include "conv8_simd.inc"
+#endif
 
 const struct kernels kernels_avx512 = {
     .isa = ISA_AVX512,
@@ -20,6 +26,12 @@ const struct kernels kernels_avx512 = {
     .conv_describe = conv_simd_describe,
     .maxpool = maxpool_simd,
     .wino = wino_simd,
+#ifdef __AVX512VNNI__
+    .conv8 = conv8_simd,
+    .conv8_strides = CONV8_SIMD_STRIDES,
+    .conv8_needs = EXTRA_AVX512VNNI,
+    .conv8_describe = conv8_simd_describe,
+#endif
 };
 #else
 /* a compiler without the flags: no entry points, so kernels_for has no table */
