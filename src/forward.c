@@ -23,80 +23,15 @@
 
 #include "blk.h"
 #include "cpu.h"
+#include "forward_ops.h"
 #include "kernels.h"
 
-enum op_kind {
-    OP_INPUT, OP_CONV, OP_AFFINE, OP_RELU, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_FLATTEN,
-    OP_DENSE
-};
-
-/* Buffers and packed weights start on a cache line, so a channel block
- * (64 bytes) never straddles two. */
-#define ALIGN 64
-
-struct op {
-    enum op_kind kind;
-    const struct layer *l;   /* the layer whose shapes the op uses */
-    int in, in2, out;        /* value ids; in2: residual (conv) or b (add), -1 if none;
-                              * in: -1 for OP_INPUT (the caller's planar tensor) */
-    int pad_t, pad_l;        /* conv / pool: where windows start, a ZEROPAD's padding plus
-                              * the layer's own */
-    int zero[4];             /* pool: the ZEROPAD's rows/cols (t, b, l, r), which count as
-                              * zeros; the pool's own padding does not count */
-    int relu;
-    const struct layer *bn;  /* conv: the BatchNorm folded into it, or NULL */
-    float *w, *b;            /* conv: conv_pack's [cb(out_c)][cb(in_c)][k][k][16][16] + [cb*16],
-                              * BN folded; affine: scale + shift [cb*16];
-                              * dense: ops_dense_pack's [ceil(out_c/64)][in_c][64] + [cb*16] */
-    int wino;                /* conv: by Winograd, cut as wp; w is wino_pack's
-                              * [36][cb(out_c)][cb(in_c)][16][16] */
-    struct wino_plan wp;
-    void (*conv)(const struct conv_args *a);   /* conv, direct: the table's kernel for its
-                                                * stride, else the portable one */
-};
-
-struct value {
-    int c, h, w;
-    int halo;                /* zero frame its padded readers need */
-    int last_use;            /* index of the last op that reads it */
-    int buf;                 /* index into fwd.buf */
-};
-
-struct fwd {
-    const struct kernels *k; /* the kernel table every op runs from */
-    int batch;
-    int classes;
-    struct op *op;
-    int n_ops;
-    struct value *val;
-    int n_vals;
-    float **buf;             /* [n_bufs][buf_floats], ALIGN-ed */
-    int n_bufs;
-    size_t buf_floats, buf_bytes;
-    void *bufs;              /* the mapping behind them */
-    size_t bufs_bytes;
-    float *params;           /* packed conv and dense weights, biases, affine scale/shift */
-    size_t params_bytes;
-    void *mapping;           /* what holds params: our own memory, or a mapped cache file */
-    size_t mapping_bytes;
-    float *probs;            /* [batch][classes] */
-    const float *input;      /* the caller's planar input during fwd_run */
-    double *profile_ms;      /* [n_ops - 1] accumulated op times, or NULL */
-    float *scratch;          /* Winograd's, [threads][largest wp.scratch_floats] */
-};
-
-/* The value's layout without its buffer (p = NULL). */
-static struct blk value_shape(const struct fwd *f, int v)
-{
-    const struct value *x = &f->val[v];
-    struct blk t = {NULL, x->c, x->h, x->w, x->halo};
-    return t;
-}
-
+/* Floats of a value's buffer (a u8 value's bytes, in floats). */
 static size_t value_floats(const struct fwd *f, int v)
 {
     struct blk t = value_shape(f, v);
-    return blk_floats(&t, f->batch);
+    size_t n = blk_floats(&t, f->batch);
+    return f->val[v].u8 ? (n + sizeof(float) - 1) / sizeof(float) : n;
 }
 
 /* The value as a tensor in its buffer: p skips the halo's first rows and columns. */
@@ -104,6 +39,13 @@ static struct blk value_blk(const struct fwd *f, int v)
 {
     struct blk t = value_shape(f, v);
     t.p = f->buf[f->val[v].buf] + blk_origin(&t);
+    return t;
+}
+
+static struct blk8 value_blk8(const struct fwd *f, int v)
+{
+    struct blk8 t = {NULL, value_shape(f, v)};
+    t.p = (uint8_t *)f->buf[f->val[v].buf] + blk_origin(&t.shape);
     return t;
 }
 
@@ -134,7 +76,7 @@ static struct op *new_op(struct fwd *f, enum op_kind kind, const struct layer *l
 {
     struct op *o = &f->op[f->n_ops++];
     memset(o, 0, sizeof *o);
-    o->kind = kind, o->l = l, o->in = in, o->in2 = in2, o->out = new_value(f, l);
+    o->kind = kind, o->l = l, o->in = in, o->in2 = in2, o->out = new_value(f, l), o->out2 = -1;
     return o;
 }
 
@@ -299,10 +241,13 @@ static void plan_kernels(struct fwd *f)
 {
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
-        if (o->kind == OP_CONV)
-            o->conv = o->l->stride < 32 && (f->k->conv_strides >> o->l->stride & 1)
-                          ? f->k->conv
-                          : kernels_c.conv;
+        const unsigned s = o->l->stride < 32 ? 1u << o->l->stride : 0;
+        if (o->kind == OP_CONV && !o->int8)
+            o->conv = f->k->conv_strides & s ? f->k->conv : kernels_c.conv;
+        if (o->kind == OP_CONV && o->int8)
+            o->conv8 = f->k->conv8 && (f->k->conv8_strides & s) && cpu_has_extra(f->k->conv8_needs)
+                           ? f->k->conv8
+                           : kernels_c.conv8;
     }
 }
 
@@ -313,7 +258,7 @@ static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err 
     size_t scratch = 0;
     for (int i = 0; opts && opts->winograd && i < f->n_ops; i++) {
         struct op *o = &f->op[i];
-        if (o->kind != OP_CONV || !wino_applies(o->l->k, o->l->stride))
+        if (o->kind != OP_CONV || o->int8 || !wino_applies(o->l->k, o->l->stride))
             continue;
         struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
                               .n = f->batch, .k = o->l->k, .stride = o->l->stride};
@@ -326,15 +271,18 @@ static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err 
     return 0;
 }
 
-/* Floats of an op's packed weights (w) and of its bias or shift (b); both 0
- * for ops without weights.  Every part is a multiple of 16 floats, so each
- * starts on a cache line. */
+/* Floats of an op's packed weights (w) and of its bias or shift (b; an
+ * int8 conv's scale8 and then its bias); both 0 for ops without weights.
+ * Every part is a multiple of 16 floats, so each starts on a cache line. */
 static void op_param_floats(const struct op *o, size_t *w, size_t *b)
 {
     const struct layer *l = o->l;
     const size_t lanes = round_up((size_t)l->out_c, BLK);
     *w = *b = 0;
-    if (o->kind == OP_CONV)
+    if (o->kind == OP_CONV && o->int8)
+        *w = round_up((conv8_packed_bytes(l->out_c, l->in_c, l->k) + 3) / 4, ALIGN),
+        *b = 2 * lanes;
+    else if (o->kind == OP_CONV)
         *w = round_up(o->wino ? wino_packed_floats(l->out_c, l->in_c)
                               : conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN),
         *b = lanes;
@@ -366,6 +314,8 @@ static void place_params(struct fwd *f, float *p)
             continue;
         o->w = p, p += w;
         o->b = p, p += b;
+        if (o->int8)
+            o->scale8 = o->b, o->b += b / 2;
     }
 }
 
@@ -417,7 +367,12 @@ static int fold_weights(struct fwd *f, struct err *e)
                 sc_of[oc] = sc;
                 o->b[oc] = (float)shift;
             }
-            if (o->wino)
+            if (o->int8) {
+                /* the weights' scale per channel times the input's */
+                conv8_pack((int8_t *)o->w, o->scale8, l->w, sc_of, l->out_c, l->in_c, l->k);
+                for (size_t oc = 0; oc < lanes; oc++)
+                    o->scale8[oc] = (float)((double)f->val[o->in].scale * o->scale8[oc]);
+            } else if (o->wino)
                 wino_pack(o->w, l->w, sc_of, l->out_c, l->in_c);
             else
                 conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
@@ -448,23 +403,30 @@ static int plan_buffers(struct fwd *f, struct err *e)
         if (o->in2 >= 0)
             f->val[o->in2].last_use = i;
     }
-    int *owner = calloc((size_t)f->n_ops + 1, sizeof *owner);  /* value held by each buffer, -1 free */
+    /* value held by each buffer, -1 free */
+    int *owner = calloc(2 * (size_t)f->n_ops + 1, sizeof *owner);
     if (!owner)
         return err_set(e, "forward: out of memory");
     f->n_bufs = 0;
     f->buf_floats = 1;
-    for (int i = 0; i < f->n_ops; i++) {
-        int out = f->op[i].out, b = -1;
-        for (int k = 0; k < f->n_bufs && b < 0; k++)
-            if (owner[k] < 0 || f->val[owner[k]].last_use < i)
-                b = k;
-        if (b < 0)
-            b = f->n_bufs++;
-        owner[b] = out;
-        f->val[out].buf = b;
-        if (value_floats(f, out) > f->buf_floats)
-            f->buf_floats = value_floats(f, out);
-    }
+    for (int i = 0; i < f->n_ops; i++)
+        for (int j = 0; j < 2; j++) {
+            const int out = j ? f->op[i].out2 : f->op[i].out;
+            if (out < 0)
+                continue;
+            int b = -1;
+            if (f->val[out].last_use < i)   /* an op's two outputs never share a buffer */
+                f->val[out].last_use = i;
+            for (int k = 0; k < f->n_bufs && b < 0; k++)
+                if (owner[k] < 0 || f->val[owner[k]].last_use < i)
+                    b = k;
+            if (b < 0)
+                b = f->n_bufs++;
+            owner[b] = out;
+            f->val[out].buf = b;
+            if (value_floats(f, out) > f->buf_floats)
+                f->buf_floats = value_floats(f, out);
+        }
     free(owner);
     f->buf = calloc((size_t)f->n_bufs, sizeof *f->buf);
     if (!f->buf)
@@ -506,12 +468,15 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_
     f->k = o && o->kernels ? o->kernels : cpu_kernels();
     f->batch = batch;
     f->classes = n->layer[n->n_layers - 1].out_c;
-    f->op = calloc((size_t)n->n_layers, sizeof *f->op);
-    f->val = calloc((size_t)n->n_layers + 1, sizeof *f->val);
+    /* room for an int8 plan's QUANT ops and u8 twins */
+    f->op = calloc(2 * (size_t)n->n_layers, sizeof *f->op);
+    f->val = calloc(2 * (size_t)n->n_layers + 1, sizeof *f->val);
     f->probs = malloc((size_t)batch * f->classes * sizeof(float));
     int rc = (!f->op || !f->val || !f->probs) ? err_set(e, "forward: out of memory") : 0;
     if (!rc)
         rc = plan(f, n, s, e);
+    if (!rc)
+        rc = fwd_plan_int8(f, o, e);
     if (!rc) {
         plan_halos(f);
         plan_kernels(f);
@@ -577,9 +542,11 @@ uint64_t fwd_params_layout(const struct fwd *f)
          * the BatchNorm folded in and its epsilon, the packing (Winograd's or not) */
         const struct layer *bn = o->kind == OP_CONV ? o->bn : NULL;
         const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b,
-                             o->wino};
+                             o->wino, o->int8};
         const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
         h = hash_bytes(h, shape, sizeof shape);
+        if (o->int8)   /* the input's scale is in scale8 */
+            h = hash_bytes(h, &f->val[o->in].scale, sizeof(float));
         h = hash_bytes(h, &eps, sizeof eps);
         h = hash_bytes(h, l->name, strlen(l->name) + 1);
         h = hash_bytes(h, l->tensor, strlen(l->tensor) + 1);
@@ -589,6 +556,25 @@ uint64_t fwd_params_layout(const struct fwd *f)
         }
     }
     return hash_bytes(h, &f->params_bytes, sizeof f->params_bytes);
+}
+
+/* An int8 conv writes its out as u8, or as fp32 and, with out2, its u8 twin too. */
+static void run_conv8(const struct fwd *f, const struct op *o)
+{
+    const struct layer *l = o->l;
+    struct conv8_args a = {
+        .in = value_blk8(f, o->in), .w = (const int8_t *)o->w, .scale = o->scale8, .b = o->b,
+        .n = f->batch, .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
+        .relu = o->relu,
+    };
+    const int u8 = f->val[o->out].u8 ? o->out : o->out2;
+    if (!f->val[o->out].u8)
+        a.out = value_blk(f, o->out);
+    if (u8 >= 0)
+        a.out8 = value_blk8(f, u8), a.out_inv = 1 / f->val[u8].scale;
+    if (o->in2 >= 0)
+        a.res = value_blk(f, o->in2);
+    o->conv8(&a);
 }
 
 static void run_op(const struct fwd *f, const struct op *o)
@@ -602,6 +588,10 @@ static void run_op(const struct fwd *f, const struct op *o)
         ops_from_planar(f->input, &out, n);
         break;
     case OP_CONV: {
+        if (o->int8) {
+            run_conv8(f, o);
+            break;
+        }
         struct conv_args a = {
             .in = in, .out = out, .w = o->w, .b = o->b, .n = n,
             .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
@@ -613,6 +603,11 @@ static void run_op(const struct fwd *f, const struct op *o)
             f->k->wino(&a, &o->wp, f->scratch);
         else
             o->conv(&a);
+        break;
+    }
+    case OP_QUANT: {
+        const struct blk8 q = value_blk8(f, o->out);
+        conv8_quantize(&in, &q, 1 / f->val[o->out].scale, n);
         break;
     }
     case OP_AFFINE:
@@ -655,6 +650,11 @@ const float *fwd_run(struct fwd *f, const float *in)
     for (int i = 0; i < f->n_ops; i++) {
         double t0 = f->profile_ms ? omp_get_wtime() * 1e3 : 0;
         run_op(f, &f->op[i]);
+        const struct op *o = &f->op[i];
+        if (f->observe && f->val[o->out].quantizable) {
+            const struct blk v = value_blk(f, o->out);
+            f->observe(f->observe_ctx, fwd_op_label(f, o), &v, f->batch);
+        }
         if (f->profile_ms && i > 0)
             f->profile_ms[i - 1] += omp_get_wtime() * 1e3 - t0;
     }
@@ -676,20 +676,31 @@ int fwd_op_count(const struct fwd *f)
 
 const char *fwd_op_name(const struct fwd *f, int i)
 {
-    return f->op[i + 1].l->name;
+    return fwd_op_label(f, &f->op[i + 1]);
 }
 
 double fwd_op_macs(const struct fwd *f, int i)
 {
-    return f->op[i + 1].l->macs;
+    return f->op[i + 1].kind == OP_QUANT ? 0 : f->op[i + 1].l->macs;
 }
 
 void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
 {
     const struct op *o = &f->op[i + 1];
     out[0] = 0;
+    if (o->kind == OP_QUANT)
+        snprintf(out, len, "fp32 to u8");
     if (o->kind != OP_CONV)
         return;
+    if (o->int8) {
+        const struct conv8_args a = {.in = value_blk8(f, o->in), .out = value_shape(f, o->out),
+                                     .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+        const struct kernels *k = o->conv8 == f->k->conv8 ? f->k : &kernels_c;
+        int at = snprintf(out, len, "int8 %s, ", k->name);
+        if (at > 0 && (size_t)at < len)
+            k->conv8_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
+        return;
+    }
     if (o->wino) {
         snprintf(out, len, "winograd %s, groups %dx%d tiles, chunks %dx%d out-blocks",
                  f->k->name, o->wp.groups, o->wp.group, o->wp.chunks, o->wp.ocb_chunk);
@@ -701,6 +712,12 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
     int at = snprintf(out, len, "direct %s, ", k->name);
     if (at > 0 && (size_t)at < len)
         k->conv_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
+}
+
+void fwd_observe(struct fwd *f, void (*fn)(void *ctx, const char *name, const struct blk *v,
+                                           int n), void *ctx)
+{
+    f->observe = fn, f->observe_ctx = ctx;
 }
 
 void fwd_profile(struct fwd *f, double *ms)

@@ -17,8 +17,23 @@
 
 struct fwd;
 
+enum fwd_precision { FWD_FP32, FWD_INT8 };
+
+/* Calibrated activation ranges for an int8 plan: the largest value each
+ * quantizable value takes (u8 scale = max / 255), by fwd_op_name of the op
+ * that writes it (calib.h measures, stores and loads them). */
+struct fwd_ranges {
+    int n;
+    char (*name)[64];
+    float *max;
+    float default_max;   /* > 0: the max of any value not listed (timing generated weights) */
+};
+
 /* Choices of how the forward pass computes; all zeros (or NULL) is the default. */
 struct fwd_opts {
+    enum fwd_precision precision;   /* FWD_INT8: every convolution whose input follows a
+                                     * ReLU in int8 (conv8.h), with ranges */
+    const struct fwd_ranges *ranges;
     int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
                      * where it is expected to be faster */
     const struct kernels *kernels;   /* the kernel table (kernels.h); NULL: the one
@@ -53,6 +68,12 @@ const struct kernels *fwd_kernels(const struct fwd *f);
 const float *fwd_run(struct fwd *f, const float *in);
 
 void fwd_free(struct fwd *f);
+
+/* Calibration: after each op of a run whose output an int8 plan would
+ * quantize, fn gets the op's name and that output (blocked, n images);
+ * NULL stops it.  Only fp32 plans observe. */
+void fwd_observe(struct fwd *f, void (*fn)(void *ctx, const char *name, const struct blk *v,
+                                           int n), void *ctx);
 
 /* Per-op profile, for `bench --layers`: the ops run in order, each named by
  * the layer whose shapes it uses (a conv with its folded BN, add and ReLU is

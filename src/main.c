@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "calibrate.h"
 #include "fetch.h"
 #include "forward.h"
 #include "image.h"
@@ -24,126 +25,9 @@
 #include "resnet.h"
 #include "spec.h"
 #include "summary.h"
+#include "usage.h"
 
 enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2 };
-
-static const char usage_main[] =
-    "usage: resnet COMMAND [OPTIONS]\n"
-    "\n"
-    "Commands:\n"
-    "  classify   print the top-K labels of each image\n"
-    "  summary    print the network as Keras's model.summary() does\n"
-    "  bench      time the forward pass\n"
-    "  fetch      download published weights into the cache\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help     this help; `resnet COMMAND --help` for a command's options\n"
-    "  -V, --version  print the version\n"
-    "\n"
-    "See resnet(1). Built-in models (or give a spec .json file):\n";
-
-static const char usage_classify[] =
-    "usage: resnet classify [-m NAME|SPEC.json] [-w WEIGHTS] [-k K] [-f text|tsv|json]\n"
-    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] [--winograd] PATH...\n"
-    "\n"
-    "Print the top-K ImageNet (or the spec's) labels of each JPEG or PNG image.\n"
-    "A PATH may be a file, a directory (its images in sorted order; files that are\n"
-    "not JPEG or PNG by content are skipped) or - to read image paths from standard\n"
-    "input, one per line. Each result is printed as soon as its image is done.\n"
-    "\n"
-    "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
-    "  -w, --weights FILE       .safetensors weights with torchvision names (default:\n"
-    "                           $RESNET_HOME, else $XDG_CACHE_HOME/resnet, else\n"
-    "                           ~/.cache/resnet, then MODEL.safetensors)\n"
-    "  -k, --top K              labels per image (default 5)\n"
-    "  -f, --format FMT         text (default), tsv (path rank index prob label) or json\n"
-    "                           (one object per image per line)\n"
-    "  -b, --batch N            images per forward pass (default 1); the next batch is\n"
-    "                           decoded while the network runs\n"
-    "  -t, --threads N          threads (default: all cores)\n"
-    "  -r, --recursive          descend into subdirectories\n"
-    "  -0, --null               paths on standard input are NUL-separated (find -print0)\n"
-    "  -q, --quiet              no progress line (it is shown only on a terminal)\n"
-    "      --max-pixels N       refuse images of more than N pixels (default 100000000)\n"
-    "      --no-cache           neither use nor write the packed-weight cache (the\n"
-    "                           weights packed for the kernels, kept in the cache\n"
-    "                           folder's packed/, so later runs map them instead of\n"
-    "                           reading and packing the weight file)\n"
-    "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
-    "                           it is faster (probabilities differ by ~1e-5)\n"
-    "      --timing             at the end, one line on stderr: where the time went\n"
-    "                           (start-up, waiting for images, forward pass, output)\n"
-    "  -h, --help               this help\n"
-    "\n"
-    "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
-    "and the others are printed), 2 usage, spec or weights error.\n";
-
-static const char usage_summary[] =
-    "usage: resnet summary [--depth N [--v2] | -m NAME|SPEC.json]\n"
-    "\n"
-    "Print the network as Keras's model.summary() table, then its multiply-adds.\n"
-    "\n"
-    "  -d, --depth N            the ImageNet ResNet of the paper's table (18, 34, 50,\n"
-    "                           101, 152, 200)\n"
-    "      --v2                 with --depth: the pre-activation net as Keras\n"
-    "                           Applications builds it (ResNet50V2, ...)\n"
-    "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
-    "  -h, --help               this help\n";
-
-static const char usage_bench[] =
-    "usage: resnet bench [-m NAME|SPEC.json] [-w WEIGHTS] [-b BATCH] [-t THREADS]\n"
-    "                    [-n RUNS] [--size N] [--layers] [--winograd] [-f text|json]\n"
-    "\n"
-    "Time the forward pass: warm-up runs (at least one, and at least 0.2 s), then\n"
-    "RUNS timed runs; prints the median and minimum ms per batch, images/s, GFLOP/s\n"
-    "(2 x multiply-adds) and their share of this CPU's FP32 peak, which it measures\n"
-    "with a short FMA loop on all threads, in the instruction set of the kernels it\n"
-    "runs (AVX-512, AVX2, or scalar for the portable ones; RESNET_ISA chooses).\n"
-    "Without -w it runs on generated weights (timing does not depend on them).\n"
-    "\n"
-    "  -m, --model NAME|FILE    built-in model name or spec file (default resnet50)\n"
-    "  -w, --weights FILE       .safetensors weights\n"
-    "  -b, --batch N            images per forward pass (default 1)\n"
-    "  -t, --threads N          threads (default: all cores)\n"
-    "  -n, --runs N             timed runs (default 10)\n"
-    "      --size N             run the net on NxN inputs instead of the spec's\n"
-    "      --layers             also print each op's median ms and GFLOP/s, and how a\n"
-    "                           convolution is computed (path, kernel table, tiles)\n"
-    "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
-    "                           it is faster (GFLOP/s still counts direct multiply-adds)\n"
-    "  -f, --format FMT         text (default) or json: one object with model, input,\n"
-    "                           batch, threads, runs, warmup, ms_median, ms_min,\n"
-    "                           images_per_s, gflop_per_batch, gflops, peak_gflops,\n"
-    "                           peak_isa, peak_percent, winograd (true with\n"
-    "                           --winograd), kernels (the table: avx512, avx2 or c)\n"
-    "                           and, with --layers,\n"
-    "                           layers: [{name, ms, gflops, how}, ...]\n"
-    "  -h, --help               this help\n";
-
-static const char usage_fetch[] =
-    "usage: resnet fetch [-f] [-q] MODEL[:SET]...\n"
-    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL\n"
-    "       resnet fetch --list\n"
-    "\n"
-    "Download the published weights of built-in models into the cache ($RESNET_HOME,\n"
-    "else $XDG_CACHE_HOME/resnet, else ~/.cache/resnet), where classify and bench\n"
-    "find them. A file is kept only once it loads into its model, every tensor's\n"
-    "name and shape checked; an interrupted download resumes where it stopped\n"
-    "(run the command again). MODEL takes its default weight set, MODEL:SET another\n"
-    "(resnet50:tv is torchvision's V1; see --list).\n"
-    "\n"
-    "  -l, --list               list the weight sets: model, set, ImageNet top-1,\n"
-    "                           evaluation, URL (* = the default)\n"
-    "  -u, --url URL            download URL instead of the published file: the\n"
-    "                           weights of a spec file, or a copy of a model's\n"
-    "  -f, --force              download again even if the cache holds that set\n"
-    "  -q, --quiet              no progress bar (it is drawn only on a terminal)\n"
-    "  -h, --help               this help\n"
-    "\n"
-    "RESNET_FETCH_BASE=URL replaces the scheme and host of the published URLs: a\n"
-    "mirror that keeps their paths (the tests point it at a local server).\n"
-    "Exit status: 0 all fetched (or already there), 2 usage, network or HTTP error,\n"
-    "or a file that does not fit its model (nothing of it is kept).\n";
 
 static void fail(const char *msg)
 {
@@ -167,6 +51,25 @@ static int parse_count(const char *s, int max)
     if (errno || end == s || *end || v < 1 || v > max)
         return -1;
     return (int)v;
+}
+
+/* --precision's value, or -1 (after saying why) */
+static int parse_precision(const char *s, const char *usage)
+{
+    if (!strcmp(s, "fp32"))
+        return FWD_FP32;
+    if (!strcmp(s, "int8"))
+        return FWD_INT8;
+    if (!strcmp(s, "bf16"))
+        fail("--precision bf16 is not implemented yet (see README, \"Precision\")");
+    else
+        usage_error(usage, "--precision must be fp32 or int8, not \"%s\"", s);
+    return -1;
+}
+
+static const char *precision_name(enum fwd_precision p)
+{
+    return p == FWD_INT8 ? "int8" : "fp32";
 }
 
 /* --- classify --- */
@@ -272,7 +175,7 @@ static void progress_draw(struct progress *pr)
 
 static int cmd_classify(int argc, char **argv)
 {
-    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD, OPT_TIMING };
+    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD, OPT_TIMING, OPT_PRECISION };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"top", required_argument, 0, 'k'},   {"format", required_argument, 0, 'f'},
@@ -282,7 +185,7 @@ static int cmd_classify(int argc, char **argv)
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"no-cache", no_argument, 0, OPT_NO_CACHE},
         {"winograd", no_argument, 0, OPT_WINOGRAD}, {"timing", no_argument, 0, OPT_TIMING},
-        {0, 0, 0, 0}};
+        {"precision", required_argument, 0, OPT_PRECISION}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int k = 5, threads = 0, quiet = 0, timing = 0, opt;
     struct pipe_opts po = {.batch = 1};
@@ -326,6 +229,13 @@ static int cmd_classify(int argc, char **argv)
         case OPT_NO_CACHE: mo.no_cache = 1; break;
         case OPT_WINOGRAD: mo.winograd = 1; break;
         case OPT_TIMING: timing = 1; break;
+        case OPT_PRECISION: {
+            const int p = parse_precision(optarg, usage_classify);
+            if (p < 0)
+                return EXIT_USAGE;
+            mo.precision = (enum fwd_precision)p;
+            break;
+        }
         case 'h': fputs(usage_classify, stdout); return 0;
         default: fputs(usage_classify, stderr); return EXIT_USAGE;
         }
@@ -390,8 +300,9 @@ static int cmd_classify(int argc, char **argv)
         fflush(stdout);
         const double total = omp_get_wtime() - main_started;
         fprintf(stderr, "resnet: timing: %.2f ms from main() to the last result: start-up %.2f, "
-                "waiting for images %.2f, forward %.2f (%.1f%%), output %.2f\n", total * 1e3,
+                "waiting for images %.2f, forward %.2f (%.1f%%, %s), output %.2f\n", total * 1e3,
                 (ready - main_started) * 1e3, waiting * 1e3, forward * 1e3, 100 * forward / total,
+                precision_name(mo.precision),
                 (total - (ready - main_started) - waiting - forward) * 1e3);
     }
 out:
@@ -444,14 +355,15 @@ static int cmd_summary(int argc, char **argv)
 
 static void print_bench_text(const struct net *n, const struct fwd *f, int batch,
                              const struct bench_times *t, const struct bench_peak *pk,
-                             const double *layer_ms, int winograd)
+                             const double *layer_ms, int winograd, enum fwd_precision precision)
 {
     double gflop = 2.0 * n->macs * batch / 1e9;
     double gflops = gflop * 1000.0 / t->ms_median;
     printf("model %s, %dx%d, batch %d, threads %d, %d runs after %d warm-up\n", n->arch.name,
            n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
-    printf("convolutions: %s; kernels: %s\n",
-           winograd ? "direct, 3x3 stride 1 by Winograd F(4x4,3x3)" : "direct", fwd_kernels(f)->name);
+    printf("convolutions: %s; kernels: %s; precision: %s\n",
+           winograd ? "direct, 3x3 stride 1 by Winograd F(4x4,3x3)" : "direct", fwd_kernels(f)->name,
+           precision_name(precision));
     printf("ms per batch: median %.3f, min %.3f\n", t->ms_median, t->ms_min);
     printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
     printf("GFLOP/s: %.1f (%.3f GFLOP per batch)\n", gflops, gflop);
@@ -475,7 +387,7 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
 
 static void print_bench_json(const struct net *n, const struct fwd *f, int batch,
                              const struct bench_times *t, const struct bench_peak *pk,
-                             const double *layer_ms, int winograd)
+                             const double *layer_ms, int winograd, enum fwd_precision precision)
 {
     double gflop = 2.0 * n->macs * batch / 1e9, gflops = gflop * 1000.0 / t->ms_median;
     printf("{\"model\":");
@@ -486,8 +398,8 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
            ",\"gflops\":%.6g", t->ms_median, t->ms_min, batch * 1000.0 / t->ms_median, gflop, gflops);
     printf(",\"peak_gflops\":%.6g,\"peak_isa\":\"%s\",\"peak_percent\":%.4g", pk->gflops,
            pk->isa, 100.0 * gflops / pk->gflops);
-    printf(",\"winograd\":%s,\"kernels\":\"%s\"", winograd ? "true" : "false",
-           fwd_kernels(f)->name);
+    printf(",\"winograd\":%s,\"kernels\":\"%s\",\"precision\":\"%s\"",
+           winograd ? "true" : "false", fwd_kernels(f)->name, precision_name(precision));
     if (layer_ms) {
         printf(",\"layers\":[");
         for (int i = 0; i < fwd_op_count(f); i++) {
@@ -514,8 +426,9 @@ static int cmd_bench(int argc, char **argv)
         {"runs", required_argument, 0, 'n'},  {"size", required_argument, 0, 's'},
         {"layers", no_argument, 0, 'l'},      {"format", required_argument, 0, 'f'},
         {"winograd", no_argument, 0, 'W'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
+    int precision = FWD_FP32;
     int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, winograd = 0, opt;
     while ((opt = getopt_long(argc, argv, "m:w:b:t:n:f:h", opts, NULL)) != -1) {
         switch (opt) {
@@ -539,6 +452,10 @@ static int cmd_bench(int argc, char **argv)
             break;
         case 'l': layers = 1; break;
         case 'W': winograd = 1; break;
+        case 'P':
+            if ((precision = parse_precision(optarg, usage_bench)) < 0)
+                return EXIT_USAGE;
+            break;
         case 'f':
             if (!strcmp(optarg, "text")) json = 0;
             else if (!strcmp(optarg, "json")) json = 1;
@@ -556,7 +473,8 @@ static int cmd_bench(int argc, char **argv)
      * file it times generated weights. */
     const struct model_opts mo = {.model = model, .weights = weights, .batch = batch,
                                   .input_size = size, .winograd = winograd, .no_cache = 1,
-                                  .random_ok = 1, .no_labels = 1};
+                                  .random_ok = 1, .no_labels = 1,
+                                  .precision = (enum fwd_precision)precision};
     struct model *m;
     struct err e;
     if (model_define(&m, &mo, &e)) {
@@ -590,10 +508,53 @@ static int cmd_bench(int argc, char **argv)
         status = EXIT_USAGE;
     } else {
         bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa, &pk);
-        (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd);
+        (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd,
+                                                     (enum fwd_precision)precision);
     }
     free(in), free(layer_ms), model_close(m);
     return status;
+}
+
+/* --- calibrate --- */
+
+static void calibrate_bad(const char *path, const char *msg)
+{
+    (void)path;
+    fail(msg);
+}
+
+static int cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
+        {"images", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    struct model_opts mo = {.model = "resnet50"};
+    int images = 64, opt;
+    while ((opt = getopt_long(argc, argv, "m:w:n:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm': mo.model = optarg; break;
+        case 'w': mo.weights = optarg; break;
+        case 'n':
+            if ((images = parse_count(optarg, 1 << 20)) < 0)
+                return usage_error(usage_calibrate, "-n needs a positive integer, not \"%s\"", optarg);
+            break;
+        case 'h': fputs(usage_calibrate, stdout); return 0;
+        default: fputs(usage_calibrate, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return usage_error(usage_calibrate, "calibrate needs at least one image or directory%s", "");
+    struct calib_result r;
+    struct err e;
+    if (calibrate(&mo, argv + optind, argc - optind, images, calibrate_bad, &r, &e)) {
+        fail(e.msg);
+        return EXIT_USAGE;
+    }
+    for (int k = 0; k < CALIB_METHODS; k++)
+        printf("%-17s top-1 as fp32 on %d of %d images, largest probability difference %.3g%s\n",
+               r.method[k], r.agree[k], r.images, r.max_dp[k], k == r.chosen ? "  (kept)" : "");
+    printf("ranges: %s\n", r.path);
+    return ferror(stdout) || fflush(stdout) ? EXIT_USAGE : 0;
 }
 
 /* --- fetch --- */
@@ -695,5 +656,7 @@ int main(int argc, char **argv)
         return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "fetch"))
         return cmd_fetch(argc - 1, argv + 1);
+    if (!strcmp(cmd, "calibrate"))
+        return cmd_calibrate(argc - 1, argv + 1);
     return usage_error(usage_main, "unknown command \"%s\"", cmd);
 }

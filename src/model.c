@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "fetch.h"
 #include "packed_cache.h"
+#include "ranges.h"
 #include "spec.h"
 #include "weights.h"
 
@@ -99,9 +100,47 @@ static int pack_weights(struct model *m, struct err *e)
     return fwd_pack(m->fwd, &m->net, e);
 }
 
+int model_ranges_path(const struct model *m, char out[PATH_MAX], struct err *e)
+{
+    struct fwd *f;
+    if (fwd_plan(&f, &m->net, 1, NULL, e))
+        return -1;
+    const uint64_t layout = fwd_params_layout(f);
+    fwd_free(f);
+    return ranges_path(out, m->weights, layout, e);
+}
+
+/* The ranges an int8 plan uses: the caller's, or the calibration stored for
+ * the weight file, or for generated weights any (timing does not depend on
+ * them). */
+static const struct fwd_ranges *int8_ranges(struct model *m, struct err *e)
+{
+    static const struct fwd_ranges any = {.default_max = 8};
+    if (m->opts.ranges)
+        return m->opts.ranges;
+    if (!m->weights[0])
+        return &any;
+    char path[PATH_MAX], method[32];
+    if (model_ranges_path(m, path, e))
+        return NULL;
+    int found = ranges_load(path, m->weights, &m->ranges, method, e);
+    if (found < 0)
+        return NULL;
+    if (!found) {
+        err_set(e, "int8: %s has no calibration for these weights; run `resnet calibrate -m %s "
+                "-w %s IMAGES...` first (see resnet(1), calibrate)", m->net.arch.name,
+                m->opts.model ? m->opts.model : m->net.arch.name, m->weights);
+        return NULL;
+    }
+    return &m->ranges;
+}
+
 int model_load(struct model *m, struct err *e)
 {
-    const struct fwd_opts fo = {.winograd = m->opts.winograd, .kernels = m->opts.kernels};
+    struct fwd_opts fo = {.winograd = m->opts.winograd, .kernels = m->opts.kernels,
+                          .precision = m->opts.precision};
+    if (fo.precision == FWD_INT8 && !(fo.ranges = int8_ranges(m, e)))
+        return -1;
     if (fwd_plan(&m->fwd, &m->net, m->batch, &fo, e))
         return -1;
     struct packed_cache pc;
@@ -143,6 +182,7 @@ void model_close(struct model *m)
     if (!m)
         return;
     fwd_free(m->fwd);
+    ranges_free(&m->ranges);
     labels_free(&m->labels);
     net_free(&m->net);
     free(m);

@@ -33,6 +33,10 @@ struct model_opts {
                              * (bench: timing does not depend on the values) */
     int no_labels;          /* leave labels empty (bench: the names are not needed) */
     const struct kernels *kernels;   /* NULL: the table cpu_kernels() picks */
+    enum fwd_precision precision;    /* FWD_INT8: int8 convolutions, with ranges */
+    const struct fwd_ranges *ranges; /* int8: NULL = the calibration `resnet calibrate`
+                                      * stored for this weight file (ranges.h); generated
+                                      * weights take any range */
 };
 
 struct model {
@@ -42,6 +46,7 @@ struct model {
     char weights[PATH_MAX]; /* the weight file; "" when generated weights are used */
     int batch;
     int from_cache;         /* model_load mapped the packed weights from the cache */
+    struct fwd_ranges ranges;   /* int8: what model_load found in the cache */
     struct model_opts opts; /* as given (its strings are the caller's) */
 };
 
@@ -56,6 +61,9 @@ int model_define(struct model **out, const struct model_opts *o, struct err *e);
  * else read, folded and packed, and written to the cache for the next
  * process. */
 int model_load(struct model *m, struct err *e);
+
+/* The cache entry of the activation ranges for m's weight file and net. */
+int model_ranges_path(const struct model *m, char out[PATH_MAX], struct err *e);
 
 /* model_define then model_load. */
 int model_open(struct model **out, const struct model_opts *o, struct err *e);

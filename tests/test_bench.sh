@@ -79,8 +79,8 @@ if [ -x $PY ]; then
             skip "RESNET_ISA=$table: this CPU has no $table"
         fi
     done
-    check "text: names the kernel table" sh -c "RESNET_ISA=c $R bench $M -n 1 2>/dev/null | \
-        grep -q '^convolutions: direct; kernels: c\$'"
+    check "text: names the kernel table and the precision" sh -c "RESNET_ISA=c $R bench $M -n 1 2>/dev/null | \
+        grep -q '^convolutions: direct; kernels: c; precision: fp32\$'"
 
     # --- --layers says how each convolution is computed ---
     $R bench $M -n 1 -t 1 --layers -f json >"$T/how" 2>/dev/null

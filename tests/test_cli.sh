@@ -217,7 +217,7 @@ import re, sys
 lines = open('$T/err').read().splitlines()
 assert len(lines) == 1, lines
 m = re.fullmatch(r'resnet: timing: ([0-9.]+) ms from main\(\) to the last result: start-up ([0-9.]+), '
-                 r'waiting for images ([0-9.]+), forward ([0-9.]+) \(([0-9.]+)%\), output ([0-9.]+)', lines[0])
+                 r'waiting for images ([0-9.]+), forward ([0-9.]+) \(([0-9.]+)%, fp32\), output ([0-9.]+)', lines[0])
 total, start, wait, fwd, pct, outp = map(float, m.groups())
 assert fwd > 0 and abs(start + wait + fwd + outp - total) < 0.05, lines[0]
 # each ms is printed to 0.005, the share to 0.05: what that rounding allows

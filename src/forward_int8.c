@@ -1,0 +1,119 @@
+/* forward_int8.c -- which convolutions of a forward plan run in int8, and
+ * the u8 values they read (see forward_ops.h, conv8.h).
+ *
+ * A convolution runs in int8 when its input is never negative -- it
+ * follows a ReLU, directly or through a pool -- so that u8 with zero point
+ * 0 holds it; the 3-channel stem reads the normalised image and stays fp32,
+ * as do the pools, the global pool and the classifier.  A quantizable
+ * value whose only readers are int8 convolutions is stored as u8 alone
+ * (inside a bottleneck: conv1 -> conv2 -> conv3).  One that something also
+ * reads in fp32 -- the residual stream, which an add or a later residual
+ * reads, and the pools -- stays fp32, so quantization error does not
+ * compound down the blocks, and gets a u8 twin: written beside it by the
+ * int8 convolution that produces it, or by a QUANT op after any other
+ * producer (the stem's max pool, a pre-activation BatchNorm). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward_ops.h"
+
+const char *fwd_op_label(const struct fwd *f, const struct op *o)
+{
+    (void)f;
+    return o->kind == OP_QUANT ? o->label : o->l->name;
+}
+
+/* Never negative, of ops other than the pools (which keep their input's
+ * sign): a ReLU's output, or one fused into the op. */
+static int op_nonneg(const struct op *o)
+{
+    if (o->kind == OP_RELU)
+        return 1;
+    return o->kind != OP_INPUT && o->kind != OP_QUANT && o->relu;
+}
+
+static float range_of(const struct fwd_ranges *r, const char *name)
+{
+    for (int i = 0; r && i < r->n; i++)
+        if (!strcmp(r->name[i], name))
+            return r->max[i];
+    return r && r->default_max > 0 ? r->default_max : -1;
+}
+
+int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
+{
+    const int n_ops = f->n_ops, n_vals = f->n_vals;
+    int *nonneg = calloc((size_t)n_vals, sizeof *nonneg);
+    int *fp32_readers = calloc((size_t)n_vals, sizeof *fp32_readers);
+    int *twin = malloc((size_t)n_vals * sizeof *twin);
+    struct op *ops = malloc((size_t)2 * n_ops * sizeof *ops);
+    int rc = 0;
+    if (!nonneg || !fp32_readers || !twin || !ops) {
+        rc = err_set(e, "forward: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n_ops; i++) {
+        const struct op *o = &f->op[i];
+        const int pooled = o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL || o->kind == OP_GAP;
+        nonneg[o->out] = pooled ? nonneg[o->in] : op_nonneg(o);
+    }
+    for (int i = 0; i < n_ops; i++) {
+        const struct op *o = &f->op[i];
+        if (o->kind == OP_CONV && nonneg[o->in])
+            f->val[o->in].quantizable = 1;
+    }
+    if (!opts || opts->precision != FWD_INT8)
+        goto done;
+
+    for (int v = 0; v < n_vals; v++)
+        twin[v] = -1;
+    for (int i = 0; i < n_ops; i++) {
+        struct op *o = &f->op[i];
+        o->int8 = o->kind == OP_CONV && f->val[o->in].quantizable;
+        if (o->in >= 0 && !o->int8)
+            fp32_readers[o->in]++;
+        if (o->in2 >= 0)
+            fp32_readers[o->in2]++;
+    }
+    int n = 0;
+    for (int i = 0; i < n_ops; i++) {
+        struct op *o = &ops[n++];
+        *o = f->op[i];
+        struct value *v = &f->val[o->out];
+        if (!v->quantizable)
+            continue;
+        const float max = range_of(opts->ranges, o->l->name);
+        if (max < 0) {
+            rc = err_set(e, "int8: no calibrated range for %s (the output of %s); run "
+                         "`resnet calibrate` for this model and weights", o->l->name, o->l->name);
+            goto done;
+        }
+        const float scale = max > 0 ? max / 255 : 1;
+        if (o->int8 && !fp32_readers[o->out]) {
+            v->u8 = 1, v->scale = scale;   /* read by int8 convolutions alone */
+            continue;
+        }
+        const int t = f->n_vals++;
+        f->val[t] = *v;
+        f->val[t].u8 = 1, f->val[t].scale = scale, f->val[t].halo = 0;
+        f->val[t].last_use = -1, f->val[t].quantizable = 0;
+        twin[o->out] = t;
+        if (o->int8) {
+            o->out2 = t;
+            continue;
+        }
+        struct op *q = &ops[n++];
+        memset(q, 0, sizeof *q);
+        q->kind = OP_QUANT, q->l = o->l, q->in = o->out, q->in2 = -1, q->out = t, q->out2 = -1;
+        snprintf(q->label, sizeof q->label, "%s/u8", o->l->name);
+    }
+    for (int i = 0; i < n; i++)
+        if (ops[i].int8 && twin[ops[i].in] >= 0)
+            ops[i].in = twin[ops[i].in];
+    memcpy(f->op, ops, (size_t)n * sizeof *ops);
+    f->n_ops = n;
+done:
+    free(nonneg), free(fp32_readers), free(twin), free(ops);
+    return rc;
+}
