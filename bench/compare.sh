@@ -6,7 +6,9 @@
 # Every peer times only its forward pass with the same recipe (warm-up until
 # at least one run and 200 ms, then RUNS timed runs, median and minimum) at
 # the same thread count; the classify table is the whole process, exec to
-# exit, of classifying one JPEG.  See bench/README.md.
+# exit, of classifying one JPEG.  PyTorch also runs in bf16 (autocast) and
+# int8 (static post-training quantization, calibrated on --calib's images),
+# and so does resnet once it has `bench --precision`.  See bench/README.md.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -17,7 +19,7 @@ LIBDIR=/usr/lib/x86_64-linux-gnu
 usage() {
     cat <<EOF
 usage: bench/compare.sh [-m MODELS] [-b BATCHES] [-t THREADS] [-n RUNS] [-p PROC_RUNS]
-                        [--peers PEERS] [--torch-modes MODES] [--blas LIBS]
+                        [--peers PEERS] [--torch-modes MODES] [--blas LIBS] [--calib DIR]
                         [--no-bench] [--no-classify] [--photo JPEG] [--baseline RESNET]
 
   -m MODELS      comma-separated, from resnet18 resnet34 resnet50 resnet101 resnet152
@@ -26,8 +28,15 @@ usage: bench/compare.sh [-m MODELS] [-b BATCHES] [-t THREADS] [-n RUNS] [-p PROC
   -t THREADS     thread counts (default 1,2)
   -n RUNS        timed forward passes per measurement (default 20)
   -p PROC_RUNS   timed whole-process runs of classify per peer (default 7)
-  --peers PEERS  from resnet,ort,torch,opencv (default all)
-  --torch-modes MODES  PyTorch variants, from eager,channels_last,jit (default all)
+  --peers PEERS  from resnet,resnet-bf16,resnet-int8,ort,torch,torch-bf16,torch-int8,opencv
+                 (default all); resnet-bf16 and resnet-int8 are "resnet bench --precision",
+                 left out (with a note) while ./resnet has no --precision, and int8 while
+                 it has no calibrate command; torch-bf16 is PyTorch under bf16 autocast,
+                 torch-int8 its static post-training quantization (onednn engine)
+  --torch-modes MODES  PyTorch variants, from eager,channels_last,jit (default all;
+                 every PyTorch precision runs them)
+  --calib DIR    the images int8 is calibrated on, .jpg/.jpeg/.png in DIR, the same
+                 for PyTorch and resnet (default tests/images/parity)
   --blas LIBS    the BLAS PyTorch runs with, from refblas,openblas (default openblas:
                  Debian's reference BLAS makes eager PyTorch 3-10x slower, see README.md)
   --no-bench     only the classify (whole-process) table
@@ -44,9 +53,11 @@ EOF
 }
 
 MODELS=resnet18,resnet50 BATCHES=1,8 THREADS=1,2 RUNS=20 PROC_RUNS=7
-PEERS=resnet,ort,torch,opencv TORCH_MODES=eager,channels_last,jit BLAS=openblas
+ALL_PEERS=resnet,resnet-bf16,resnet-int8,ort,torch,torch-bf16,torch-int8,opencv
+PEERS=$ALL_PEERS TORCH_MODES=eager,channels_last,jit BLAS=openblas
 DO_BENCH=1 DO_CLASSIFY=1 BASELINE=
 PHOTO=$ROOT/tests/images/parity/chelsea.jpg
+CALIB=$ROOT/tests/images/parity
 while [ $# -gt 0 ]; do
     case $1 in
     -m) MODELS=$2; shift ;;
@@ -57,6 +68,7 @@ while [ $# -gt 0 ]; do
     --peers) PEERS=$2; shift ;;
     --torch-modes) TORCH_MODES=$2; shift ;;
     --blas) BLAS=$2; shift ;;
+    --calib) CALIB=$2; shift ;;
     --no-bench) DO_BENCH=0 ;;
     --no-classify) DO_CLASSIFY=0 ;;
     --photo) PHOTO=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
@@ -71,6 +83,12 @@ for v in $(list "$BATCHES") $(list "$THREADS") "$RUNS" "$PROC_RUNS"; do
     case $v in '' | *[!0-9]* | 0) echo "compare.sh: \"$v\" is not a positive integer" >&2; exit 2 ;; esac
 done
 has_peer() { case ",$PEERS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+drop_peer() { PEERS=$(echo ",$PEERS," | sed "s/,$1,/,/g; s/^,//; s/,\$//"); }
+for p in $(list "$PEERS"); do
+    case ",$ALL_PEERS," in *",$p,"*) ;; *) echo "compare.sh: --peers takes $ALL_PEERS, not \"$p\"" >&2; exit 2 ;; esac
+done
+has_resnet() { has_peer resnet || has_peer resnet-bf16 || has_peer resnet-int8; }
+has_torch() { has_peer torch || has_peer torch-bf16 || has_peer torch-int8; }
 for b in $(list "$BLAS"); do
     case $b in refblas | openblas) ;; *) echo "compare.sh: --blas takes refblas and openblas, not \"$b\"" >&2; exit 2 ;; esac
 done
@@ -102,8 +120,28 @@ if has_peer ort && { [ ! -d "$HERE/node_modules/onnxruntime-node" ] ||
     (cd "$HERE" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2) ||
         die "npm ci in bench/ failed: ONNX Runtime cannot run"
 fi
-if has_peer resnet; then
+if has_resnet; then
     make -s -C "$ROOT" resnet >&2 || die "make failed: resnet cannot run"
+fi
+# resnet's bf16 and int8 need `bench --precision` (and int8 `calibrate`),
+# which older builds lack: their columns are then left out.
+if { has_peer resnet-bf16 || has_peer resnet-int8; } &&
+    ! "$ROOT/resnet" bench --help 2>&1 | grep -q -- '--precision'; then
+    note "resnet bench has no --precision: leaving out resnet-bf16 and resnet-int8"
+    drop_peer resnet-bf16
+    drop_peer resnet-int8
+fi
+if has_peer resnet-int8 && ! "$ROOT/resnet" --help 2>&1 | grep -q '^ *calibrate '; then
+    note "resnet has no calibrate command: leaving out resnet-int8"
+    drop_peer resnet-int8
+fi
+# The int8 calibration images, one list for PyTorch and resnet.
+CALIB_FILES=()
+if has_peer torch-int8 || has_peer resnet-int8 || has_peer torch-bf16; then
+    [ -d "$CALIB" ] || die "--calib $CALIB is not a directory"
+    while IFS= read -r f; do CALIB_FILES+=("$f"); done < <(
+        find -H "$CALIB" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) | sort)
+    [ ${#CALIB_FILES[@]} -gt 0 ] || die "no .jpg, .jpeg or .png images in $CALIB to calibrate int8 on"
 fi
 mkdir -p "$CACHE"
 $PY "$HERE/make_models.py" --out "$CACHE" $(list "$MODELS") 2>"$CACHE/make_models.log" ||
@@ -120,10 +158,11 @@ RESULTS=$CACHE/results.jsonl
 : >"$LOG"
 : >"$RESULTS"
 
-# run PEER WHAT CMD...: CMD prints JSON lines into the results; its stderr
-# goes to the log; a failure stops everything, naming the peer.
+# run PEER WHAT CMD...: CMD (a command or a function) prints JSON lines into
+# the results; its stderr goes to the log; a failure stops everything, naming
+# the peer.
 run() {
-    peer=$1 what=$2
+    local peer=$1 what=$2 out
     shift 2
     echo "== $peer $what: $*" >>"$LOG"
     out=$("$@" 2>>"$LOG") || {
@@ -135,14 +174,36 @@ run() {
 import json, sys
 for l in sys.stdin:
     o = json.loads(l)
-    print("  %-12s %-24s %10.2f ms" % (o.get("peer", "resnet-baseline" if o.get("baseline") else "resnet"),
-                                      o.get("variant", ""), o["ms_median"]))
+    peer = o.get("peer") or ("resnet-baseline" if o.get("baseline") else
+                             "resnet-" + o["precision"] if o.get("precision", "fp32") != "fp32" else "resnet")
+    print("  %-12s %-24s %10.2f ms" % (peer, o.get("variant", ""), o["ms_median"]))
 ' >&2
+}
+
+# resnet_at PRECISION BENCH-OPTIONS...: `resnet bench --precision`, its JSON
+# tagged with the precision for report.py (in case it does not say so
+# itself); the int8 calibration is found in RESNET_HOME, where
+# resnet_calibrate keeps it.
+resnet_at() {
+    local p=$1
+    shift
+    RESNET_HOME=$CACHE/resnet_home "$ROOT/resnet" bench "$@" --precision "$p" -f json |
+        sed "s/^{/{\"precision\":\"$p\",/"
+    return "${PIPESTATUS[0]}"
+}
+resnet_calibrate() {
+    echo "== resnet-int8 calibrate $1: ${#CALIB_FILES[@]} images from $CALIB" >>"$LOG"
+    RESNET_HOME=$CACHE/resnet_home "$ROOT/resnet" calibrate -m "$1" -w "$CACHE/$1.safetensors" \
+        "${CALIB_FILES[@]}" >>"$LOG" 2>&1 || {
+        tail -5 "$LOG" >&2
+        die "resnet-int8 cannot run (calibrate $1); the whole log is $LOG"
+    }
 }
 
 start=$(date +%s)
 if [ $DO_BENCH -eq 1 ]; then
     for m in $(list "$MODELS"); do
+        has_peer resnet-int8 && resnet_calibrate "$m"
         for b in $(list "$BATCHES"); do
             for t in $(list "$THREADS"); do
                 what="$m batch $b threads $t"
@@ -157,15 +218,22 @@ if [ $DO_BENCH -eq 1 ]; then
                             -m "$m" $path -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS" -f json
                     done
                 fi
+                for prec in bf16 int8; do
+                    has_peer resnet-$prec && run resnet-$prec "$what --precision $prec" resnet_at $prec \
+                        -m "$m" -w "$CACHE/$m.safetensors" -b "$b" -t "$t" -n "$RUNS"
+                done
                 has_peer ort && run onnxruntime "$what" node "$HERE/ort_bench.js" bench \
                     --onnx "$CACHE/$m.onnx" --model "$m" --batch "$b" --threads "$t" --runs "$RUNS"
-                if has_peer torch; then
+                for prec in fp32 bf16 int8; do
+                    peer=torch label=pytorch calib=()
+                    [ $prec = fp32 ] || peer=torch-$prec label=pytorch-$prec calib=(--calib "${CALIB_FILES[@]}")
+                    has_peer $peer || continue
                     for blas in $(list "$BLAS"); do
-                        run pytorch "$what" env LD_LIBRARY_PATH="$(blas_dir $blas)" $PY "$HERE/torch_bench.py" \
+                        run $label "$what" env LD_LIBRARY_PATH="$(blas_dir $blas)" $PY "$HERE/torch_bench.py" \
                             bench --model "$m" --weights "$CACHE/$m.safetensors" --batch "$b" --threads "$t" \
-                            --runs "$RUNS" --modes "$TORCH_MODES"
+                            --runs "$RUNS" --modes "$TORCH_MODES" --precision $prec "${calib[@]}"
                     done
-                fi
+                done
                 has_peer opencv && run opencv "$what" $PY "$HERE/opencv_bench.py" bench \
                     --onnx "$CACHE/$m.onnx" --model "$m" --batch "$b" --threads "$t" --runs "$RUNS"
             done
@@ -220,10 +288,10 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo)
 isa="x86-64"
 case $flags in *avx512f*) isa="AVX-512" ;; *avx2*) isa="AVX2" ;; esac
 versions=
-has_peer resnet && versions="resnet $("$ROOT/resnet" --version | cut -d' ' -f2)"
+has_resnet && versions="resnet $("$ROOT/resnet" --version | cut -d' ' -f2)"
 [ -n "$BASELINE" ] && versions="$versions (baseline: $BASELINE)"
 has_peer ort && versions="$versions, onnxruntime-node $(node -p "require('$HERE/node_modules/onnxruntime-node/package.json').version")"
-has_peer torch && versions="$versions, PyTorch $($PY -c 'import torch; print(torch.__version__)')"
+has_torch && versions="$versions, PyTorch $($PY -c 'import torch; print(torch.__version__)')"
 has_peer opencv && versions="$versions, OpenCV $($PY -c 'import cv2; print(cv2.__version__)')"
 $PY "$HERE/report.py" "$RESULTS" --date "$(date -u +%Y-%m-%d)" \
     --cpu "$cpu, $(getconf _NPROCESSORS_ONLN) cores, $isa" --versions "${versions#, }" | tee "$CACHE/report.md"

@@ -28,12 +28,16 @@ def time_forward(run, runs):
     return statistics.median(ms), min(ms), warm
 
 
-def report(peer, variant, model, batch, threads, runs, result):
-    """One JSON line on stdout, the format compare.sh collects."""
+def report(peer, variant, model, batch, threads, runs, result, precision=None):
+    """One JSON line on stdout, the format compare.sh collects; "precision"
+    only when it is not fp32 (bf16, int8)."""
     med, low, warm = result
-    print(json.dumps({"peer": peer, "variant": variant, "model": model, "batch": batch,
-                      "threads": threads, "runs": runs, "warmup": warm,
-                      "ms_median": round(med, 4), "ms_min": round(low, 4)}))
+    o = {"peer": peer, "variant": variant, "model": model, "batch": batch,
+         "threads": threads, "runs": runs, "warmup": warm,
+         "ms_median": round(med, 4), "ms_min": round(low, 4)}
+    if precision:
+        o["precision"] = precision
+    print(json.dumps(o))
     sys.stdout.flush()
 
 

@@ -5,20 +5,30 @@
 
 RESULTS.jsonl holds one JSON object per line:
   - `resnet bench -f json` output (no "peer" key), with "peak_gflops"; with
-    "baseline": true, from compare.sh --baseline's other resnet binary;
-  - peer_timing.report lines of the peers ("peer", "variant", "ms_median", ...);
+    "baseline": true, from compare.sh --baseline's other resnet binary; with
+    "precision": "bf16" or "int8", from `resnet bench --precision`;
+  - peer_timing.report lines of the peers ("peer", "variant", "ms_median", ...;
+    the PyTorch bf16 and int8 peers are "pytorch-bf16" and "pytorch-int8");
   - process lines of proctime.py ("kind": "process", "peer", "variant", "model",
     "ms_median", "top1").
 Per row, each peer's median is shown with its ratio to the fastest peer of
-the row; a peer measured several ways (resnet direct and --winograd, PyTorch
-eager, channels_last and TorchScript) is shown at its best, and tables list
-every variant, so it is visible which helped.
+the row at the same precision (fp32, bf16, int8: a lower precision is
+compared with its own kind); a peer measured several ways (resnet direct and
+--winograd, PyTorch eager, channels_last and TorchScript) is shown at its
+best, and tables list every variant, so it is visible which helped.
 """
 import argparse
 import json
 
 PEERS = [("resnet", "resnet"), ("resnet-baseline", "resnet (baseline)"),
-         ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"), ("opencv", "OpenCV DNN")]
+         ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"), ("opencv", "OpenCV DNN"),
+         ("resnet-bf16", "resnet bf16"), ("pytorch-bf16", "PyTorch bf16"),
+         ("resnet-int8", "resnet int8"), ("pytorch-int8", "PyTorch int8")]
+LOWER = ("bf16", "int8")  # the precisions below fp32, as in the peer names
+
+
+def precision(peer):
+    return next((p for p in LOWER if peer.endswith("-" + p)), "fp32")
 
 
 def fmt_ms(ms):
@@ -51,7 +61,10 @@ def main():
         if "peer" not in o:  # resnet bench -f json; its share of the peak is set below
             o["peer"] = "resnet-baseline" if o.get("baseline") else "resnet"
             o["variant"] = "winograd" if o.get("winograd") else "direct"
-            peak[o["threads"]] = max(peak.get(o["threads"], 0), o["peak_gflops"])
+            if o.get("precision", "fp32") != "fp32":
+                o["peer"] += "-" + o["precision"]
+            else:  # the FP32 FMA loop's peak, which the shares below are of
+                peak[o["threads"]] = max(peak.get(o["threads"], 0), o["peak_gflops"])
         key = (o["model"], o["batch"], o["threads"])
         variants.setdefault(key, {})[(o["peer"], o["variant"])] = o["ms_median"]
         if o["peer"] == "resnet" and o["variant"] == "direct":
@@ -78,23 +91,29 @@ def main():
 
     if bench:
         peers = [p for p in PEERS if any(p[0] in v for v in bench.values())]
-        out.append("Forward pass, 224x224, ms per batch (median; in brackets the ratio to the "
-                   "fastest in the row, which is in bold):")
+        if any(precision(p) != "fp32" for p, _ in peers):
+            out.append("Forward pass, 224x224, ms per batch (median; in brackets the ratio to the "
+                       "fastest of the same precision in the row, fp32, bf16 or int8, which is in bold):")
+        else:
+            out.append("Forward pass, 224x224, ms per batch (median; in brackets the ratio to the "
+                       "fastest in the row, which is in bold):")
         out.append("")
         out.append("| model | batch | threads | " + " | ".join(name for _, name in peers) + " |")
         out.append("|---|---:|---:|" + "---:|" * len(peers))
         for key in sorted(bench, key=lambda k: (k[0], k[1], k[2])):
             row = bench[key]
-            best = min(o["ms_median"] for o in row.values())
+            best = {}
+            for p, o in row.items():
+                best[precision(p)] = min(best.get(precision(p), o["ms_median"]), o["ms_median"])
             cells = []
             for p, _ in peers:
                 o = row.get(p)
                 if o is None:
                     cells.append("-")
                     continue
-                note = (resnet_note(o) if p.startswith("resnet") else o["variant"] if p == "pytorch"
-                        else "")
-                cells.append(cell(o["ms_median"], best, note))
+                note = (o["variant"] if p.startswith("pytorch") or precision(p) != "fp32"
+                        else resnet_note(o) if p.startswith("resnet") else "")
+                cells.append(cell(o["ms_median"], best[precision(p)], note))
             out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(cells) + " |")
         out.append("")
         images = [(k, o) for k, r in sorted(bench.items()) for p, o in r.items() if p == "resnet"]
@@ -121,6 +140,24 @@ def main():
                            f"{fmt_ms(w)} | {d / w:.2f}x |")
             out.append("")
 
+        lower = [q for q in LOWER if any(p == "resnet-" + q for vs in variants.values() for (p, _) in vs)]
+        if lower:
+            out.append("resnet at lower precision, ms per batch (median), its fastest path; in "
+                       "brackets the speed-up over its default fp32 path (direct convolution):")
+            out.append("")
+            out.append("| model | batch | threads | fp32 direct | " + " | ".join(lower) + " |")
+            out.append("|---|---:|---:|---:|" + "---:|" * len(lower))
+            for key in sorted(variants):
+                d = variants[key].get(("resnet", "direct"))
+                cells = []
+                for q in lower:
+                    o = bench[key].get("resnet-" + q)
+                    cells.append("-" if o is None else fmt_ms(o["ms_median"]) +
+                                 (f" ({d / o['ms_median']:.2f}x)" if d else ""))
+                out.append(f"| {key[0]} | {key[1]} | {key[2]} | {fmt_ms(d) if d else '-'} | "
+                           + " | ".join(cells) + " |")
+            out.append("")
+
         if any(p == "resnet-baseline" for vs in variants.values() for (p, _) in vs):
             out.append("resnet against the baseline binary (compare.sh --baseline), ms per batch "
                        "(median), each path timed right after the other; a ratio above 1 means "
@@ -136,16 +173,19 @@ def main():
                                    f"{fmt_ms(b)} | {a / b:.3f} |")
             out.append("")
 
-        torch_variants = sorted({v for vs in variants.values() for (p, v) in vs if p == "pytorch"})
+        # fp32 first, then bf16 and int8; a lower precision's columns are named by it
+        torch_variants = sorted({(p, v) for vs in variants.values() for (p, v) in vs if p.startswith("pytorch")},
+                                key=lambda pv: ((("fp32",) + LOWER).index(precision(pv[0])), pv[1]))
         if torch_variants:
             out.append("PyTorch variants, ms per batch (median):")
             out.append("")
-            out.append("| model | batch | threads | " + " | ".join(torch_variants) + " |")
+            out.append("| model | batch | threads | " + " | ".join(
+                v if precision(p) == "fp32" else f"{precision(p)} {v}" for p, v in torch_variants) + " |")
             out.append("|---|---:|---:|" + "---:|" * len(torch_variants))
             for key in sorted(variants):
                 vs = variants[key]
                 out.append(f"| {key[0]} | {key[1]} | {key[2]} | " + " | ".join(
-                    fmt_ms(vs[("pytorch", v)]) if ("pytorch", v) in vs else "-" for v in torch_variants) + " |")
+                    fmt_ms(vs[pv]) if pv in vs else "-" for pv in torch_variants) + " |")
             out.append("")
 
     if proc:
