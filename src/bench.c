@@ -60,6 +60,29 @@ static float peak_avx512(long iters, float m, float c)
     return _mm512_reduce_add_ps(s);
 }
 
+/* int8 multiply-adds (vpdpbusd: 64 per instruction, counted as 2 ops each)
+ * in 16 chains, as the FMA loop; m and c only seed the operands. */
+#define VNNI_OPS_PER_ITER (16 * 64 * 2)
+
+__attribute__((target("avx512f,avx512vnni")))
+static float peak_vnni(long iters, float m, float c)
+{
+    const __m512i x = _mm512_set1_epi32((int)(m * 100)), y = _mm512_set1_epi32((int)(c * 1000) | 1);
+#define DECL(i) __m512i a##i = _mm512_set1_epi32(i);
+#define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, x, y);
+#define SUM(i) s = _mm512_add_epi32(s, a##i);
+    CHAINS16(DECL)
+    for (long it = 0; it < iters; it++) {
+        CHAINS16(STEP)
+    }
+    __m512i s = _mm512_setzero_si512();
+    CHAINS16(SUM)
+#undef DECL
+#undef STEP
+#undef SUM
+    return (float)_mm512_reduce_add_epi32(s);
+}
+
 /* 12 chains: latency 4-5 x 2 pipes needs 8-10 in flight, and 12 plus the
  * two constants fit the 16 ymm registers. */
 #define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
@@ -118,14 +141,16 @@ static double peak_run(peak_kernel k, long iters, int threads)
     return ms;
 }
 
-void bench_peak(int threads, enum kernel_isa isa, struct bench_peak *p)
+void bench_peak(int threads, enum kernel_isa isa, int int8, struct bench_peak *p)
 {
     peak_kernel k = peak_scalar;
     double flops_per_iter = SCALAR_FLOPS_PER_ITER;
     p->isa = "scalar";
 #ifdef BENCH_X86
     /* the caller's table runs here, so the CPU has its ISA */
-    if (isa == ISA_AVX512) {
+    if (int8 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512vnni")) {
+        k = peak_vnni, flops_per_iter = VNNI_OPS_PER_ITER, p->isa = "avx512vnni";
+    } else if (isa == ISA_AVX512) {
         k = peak_avx512, flops_per_iter = AVX512_FLOPS_PER_ITER, p->isa = "avx512";
     } else if (isa == ISA_AVX2) {
         k = peak_avx2, flops_per_iter = AVX2_FLOPS_PER_ITER, p->isa = "avx2";

@@ -14,16 +14,17 @@
 #include "kernels.h"
 
 struct bench_peak {
-    double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 */
-    const char *isa;    /* "avx512", "avx2" or "scalar" */
+    double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 (int8: GOP/s) */
+    const char *isa;    /* "avx512", "avx2", "scalar", or "avx512vnni" (int8) */
     int threads;
 };
 
 /* Measure the FP32 peak of `isa`'s vector unit on `threads` threads (a few
  * tens of ms): the ISA of the kernels being timed, so that a run forced to
  * AVX2 on an AVX-512 CPU is compared with what AVX2 can do.  ISA_C gets the
- * scalar loop. */
-void bench_peak(int threads, enum kernel_isa isa, struct bench_peak *p);
+ * scalar loop.  With int8, where the int8 kernels use VNNI, the int8
+ * multiply-add peak instead (vpdpbusd, 2 ops per multiply-add). */
+void bench_peak(int threads, enum kernel_isa isa, int int8, struct bench_peak *p);
 
 struct bench_times {
     double ms_median, ms_min;   /* per forward pass (one batch) */

@@ -366,9 +366,14 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
            precision_name(precision));
     printf("ms per batch: median %.3f, min %.3f\n", t->ms_median, t->ms_min);
     printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
-    printf("GFLOP/s: %.1f (%.3f GFLOP per batch)\n", gflops, gflop);
-    printf("peak: %.1f GFLOP/s (%s FMA loop, %d threads); achieved %.1f%%\n", pk->gflops,
-           pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
+    printf("%s: %.1f (%.3f %s per batch)\n", precision == FWD_INT8 ? "GOP/s" : "GFLOP/s", gflops,
+           gflop, precision == FWD_INT8 ? "GOP" : "GFLOP");
+    if (!strcmp(pk->isa, "avx512vnni"))
+        printf("peak: %.1f GOP/s (%s int8 multiply-add loop, %d threads); achieved %.1f%%\n",
+               pk->gflops, pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
+    else
+        printf("peak: %.1f GFLOP/s (%s FMA loop, %d threads); achieved %.1f%%\n", pk->gflops,
+               pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
     if (!layer_ms)
         return;
     /* The ops' medians need not add up to the whole pass's median. */
@@ -507,7 +512,7 @@ static int cmd_bench(int argc, char **argv)
         fail(e.msg);
         status = EXIT_USAGE;
     } else {
-        bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa, &pk);
+        bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa, precision == FWD_INT8, &pk);
         (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd,
                                                      (enum fwd_precision)precision);
     }

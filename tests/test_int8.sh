@@ -48,6 +48,16 @@ check "classify --precision int8 after calibrating: exit 0, 10 results, --timing
     sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$T/i8') -eq 10 ] && grep -q 'int8' '$T/err'"
 "$R" bench -m fashion_resnet20 --precision int8 -n 2 -f json >"$T/bench" 2>/dev/null
 check "bench --precision int8 -f json says \"precision\":\"int8\"" grep -q '"precision":"int8"' "$T/bench"
+if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo; then
+    check "bench --precision int8 on a VNNI CPU: the peak is the int8 loop's (peak_isa avx512vnni)" \
+        grep -q '"peak_isa":"avx512vnni"' "$T/bench"
+    RESNET_ISA=c "$R" bench -m fashion_resnet20 --precision int8 -n 1 -f json >"$T/bench_c" 2>/dev/null
+    check "bench --precision int8 on the portable kernels: the scalar peak" \
+        grep -q '"peak_isa":"scalar"' "$T/bench_c"
+else
+    check "bench --precision int8 without AVX512-VNNI: not the VNNI loop's peak" \
+        sh -c "! grep -q '\"peak_isa\":\"avx512vnni\"' '$T/bench'"
+fi
 
 # --- accuracy: the Fashion-MNIST test images ---
 if ! $PY -c 'import torch, numpy, PIL' 2>/dev/null || ! [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
