@@ -50,6 +50,52 @@ static void open_errors(void)
     rc = resnet_open(&m, SPEC, WEIGHTS, &neg, &err);
     CHECK(rc == -1 && m == NULL && strstr(err.message, "batch"), "batch -1 refused: %s",
           err.message);
+    const resnet_options bad_precision = {.precision = 16};
+    rc = resnet_open(&m, SPEC, WEIGHTS, &bad_precision, &err);
+    CHECK(rc == -1 && m == NULL && strstr(err.message, "precision"), "precision 16 refused: %s",
+          err.message);
+}
+
+/* RESNET_INT8: refused before `resnet calibrate`, then the int8 plan, whose
+ * top-1 on the bundled images is fp32's (tests/test_int8.sh measures how
+ * close). */
+static void int8(void)
+{
+    char home[] = "/tmp/resnet-api-XXXXXX", cmd[512];
+    if (!mkdtemp(home)) {
+        CHECK(0, "a temporary RESNET_HOME");
+        return;
+    }
+    setenv("RESNET_HOME", home, 1);
+    resnet_model *m = NULL, *f = NULL;
+    resnet_error err;
+    const resnet_options o8 = {.precision = RESNET_INT8, .no_cache = 1}, o32 = {.no_cache = 1};
+    int rc = resnet_open(&m, SPEC, WEIGHTS, &o8, &err);
+    CHECK(rc == -1 && !m && strstr(err.message, "resnet calibrate"),
+          "RESNET_INT8 without a calibration: refused, naming the command: %s", err.message);
+    snprintf(cmd, sizeof cmd, "./resnet calibrate -m %s -w %s tests/images/fashion >/dev/null", SPEC,
+             WEIGHTS);
+    if (system(cmd) != 0 || resnet_open(&m, SPEC, WEIGHTS, &o8, &err) ||
+        resnet_open(&f, SPEC, WEIGHTS, &o32, &err)) {
+        CHECK(0, "calibrate, then open int8 and fp32: %s", err.message);
+    } else {
+        int same = 1;
+        for (int i = 0; i < 3; i++) {
+            float p8[10], p32[10];
+            int a = 0, b = 0;
+            resnet_classify_file(m, images[i], p8, &err);
+            resnet_classify_file(f, images[i], p32, &err);
+            for (int c = 1; c < 10; c++)
+                a = p8[c] > p8[a] ? c : a, b = p32[c] > p32[b] ? c : b;
+            same &= a == b;
+        }
+        CHECK(same, "RESNET_INT8 after calibrating: opens, and its top-1 is fp32's on 3 images");
+    }
+    resnet_close(m), resnet_close(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+    if (system(cmd) != 0)
+        CHECK(0, "remove %s", home);
+    unsetenv("RESNET_HOME");
 }
 
 /* probs of one image as the model module and the decoder give them */
@@ -179,5 +225,6 @@ int main(void)
     single();
     batched();
     top_k_order();
+    int8();
     return CHECK_DONE();
 }
