@@ -85,7 +85,7 @@ $(B)/kernels_avx512.o $(B)/kernels_avx2.o: src/*_simd.inc
 # Under the sanitizers -O1 keeps gcc from spending minutes on these files.
 ISA_OPT = $(if $(filter 1,$(SANITIZE)),-O1,-O3)
 ifeq ($(shell uname -m),x86_64)
-ISA_FLAGS_kernels_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx512vnni
+ISA_FLAGS_kernels_avx512 = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx512vnni -mavx512bf16
 ISA_FLAGS_kernels_avx2   = -mavx2 -mfma
 endif
 $(B)/kernels_avx512.o: CFLAGS += $(ISA_OPT) $(ISA_FLAGS_kernels_avx512)

@@ -30,6 +30,8 @@ int cpu_has_extra(enum isa_extra x)
 #if defined(__x86_64__) && defined(__GNUC__)
     case EXTRA_AVX512VNNI:
         return __builtin_cpu_supports("avx512vnni");
+    case EXTRA_AVX512BF16:
+        return __builtin_cpu_supports("avx512bf16");
 #endif
     default:
         return 0;

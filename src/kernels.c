@@ -14,6 +14,10 @@ const struct kernels kernels_c = {
     .conv8_strides = ~0u,
     .conv8_needs = EXTRA_NONE,
     .conv8_describe = conv8_describe_c,
+    .conv16 = conv16_forward_c,
+    .conv16_strides = ~0u,
+    .conv16_needs = EXTRA_NONE,
+    .conv16_describe = conv16_describe_c,
 };
 
 const struct kernels *kernels_for(enum kernel_isa isa)

@@ -7,7 +7,8 @@
  * kernels_avx2.c) defines its table and nothing else that is public; the
  * portable table lists the C kernels that specify them (conv.c, ops.c,
  * winograd.c, conv8.c).  A new ISA is one file and one row of kernels_for.
- * Kernels of other precisions are members of their own (int8: conv8).
+ * Kernels of other precisions are members of their own (int8: conv8, bf16:
+ * conv16).
  *
  * Every kernel has the signature and the meaning of the portable one it
  * stands for; tests/test_conv.c and tests/test_winograd.c hold each table's
@@ -16,6 +17,7 @@
 #define RESNET_KERNELS_H
 
 #include "conv.h"
+#include "conv16.h"
 #include "conv8.h"
 #include "ops.h"
 #include "winograd.h"
@@ -33,6 +35,7 @@ enum kernel_isa {
 enum isa_extra {
     EXTRA_NONE,
     EXTRA_AVX512VNNI,
+    EXTRA_AVX512BF16,
 };
 
 struct kernels {
@@ -61,6 +64,13 @@ struct kernels {
     unsigned conv8_strides;
     enum isa_extra conv8_needs;
     void (*conv8_describe)(const struct conv8_args *a, int threads, char *out, size_t len);
+
+    /* conv16_forward_c's contract, within conv16.h's bound (the order of
+     * the fp32 sums), likewise for strides, CPU extension and fallback. */
+    void (*conv16)(const struct conv16_args *a);
+    unsigned conv16_strides;
+    enum isa_extra conv16_needs;
+    void (*conv16_describe)(const struct conv16_args *a, int threads, char *out, size_t len);
 };
 
 /* The tables, each defined in its own file: kernels.c (portable),
