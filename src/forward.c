@@ -31,7 +31,9 @@ static size_t value_floats(const struct fwd *f, int v)
 {
     struct blk t = value_shape(f, v);
     size_t n = blk_floats(&t, f->batch);
-    return f->val[v].u8 ? (n + sizeof(float) - 1) / sizeof(float) : n;
+    if (f->val[v].u8)
+        return (n + 3) / 4;
+    return f->val[v].bf16 ? (n + 1) / 2 : n;
 }
 
 /* The value as a tensor in its buffer: p skips the halo's first rows and columns. */
@@ -46,6 +48,13 @@ static struct blk8 value_blk8(const struct fwd *f, int v)
 {
     struct blk8 t = {NULL, value_shape(f, v)};
     t.p = (uint8_t *)f->buf[f->val[v].buf] + blk_origin(&t.shape);
+    return t;
+}
+
+static struct blk16 value_blk16(const struct fwd *f, int v)
+{
+    struct blk16 t = {NULL, value_shape(f, v)};
+    t.p = (uint16_t *)f->buf[f->val[v].buf] + blk_origin(&t.shape);
     return t;
 }
 
@@ -242,8 +251,13 @@ static void plan_kernels(struct fwd *f)
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
         const unsigned s = o->l->stride < 32 ? 1u << o->l->stride : 0;
-        if (o->kind == OP_CONV && !o->int8)
+        if (o->kind == OP_CONV && !o->int8 && !o->bf16)
             o->conv = f->k->conv_strides & s ? f->k->conv : kernels_c.conv;
+        if (o->kind == OP_CONV && o->bf16)
+            o->conv16 = f->k->conv16 && (f->k->conv16_strides & s) &&
+                                cpu_has_extra(f->k->conv16_needs)
+                            ? f->k->conv16
+                            : kernels_c.conv16;
         if (o->kind == OP_CONV && o->int8)
             o->conv8 = f->k->conv8 && (f->k->conv8_strides & s) && cpu_has_extra(f->k->conv8_needs)
                            ? f->k->conv8
@@ -258,7 +272,7 @@ static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err 
     size_t scratch = 0;
     for (int i = 0; opts && opts->winograd && i < f->n_ops; i++) {
         struct op *o = &f->op[i];
-        if (o->kind != OP_CONV || o->int8 || !wino_applies(o->l->k, o->l->stride))
+        if (o->kind != OP_CONV || o->int8 || o->bf16 || !wino_applies(o->l->k, o->l->stride))
             continue;
         struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
                               .n = f->batch, .k = o->l->k, .stride = o->l->stride};
@@ -282,6 +296,8 @@ static void op_param_floats(const struct op *o, size_t *w, size_t *b)
     if (o->kind == OP_CONV && o->int8)
         *w = round_up((conv8_packed_bytes(l->out_c, l->in_c, l->k) + 3) / 4, ALIGN),
         *b = 2 * lanes;
+    else if (o->kind == OP_CONV && o->bf16)
+        *w = round_up((conv16_packed_count(l->out_c, l->in_c, l->k) + 1) / 2, ALIGN), *b = lanes;
     else if (o->kind == OP_CONV)
         *w = round_up(o->wino ? wino_packed_floats(l->out_c, l->in_c)
                               : conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN),
@@ -372,7 +388,9 @@ static int fold_weights(struct fwd *f, struct err *e)
                 conv8_pack((int8_t *)o->w, o->scale8, l->w, sc_of, l->out_c, l->in_c, l->k);
                 for (size_t oc = 0; oc < lanes; oc++)
                     o->scale8[oc] = (float)((double)f->val[o->in].scale * o->scale8[oc]);
-            } else if (o->wino)
+            } else if (o->bf16)
+                conv16_pack((uint16_t *)o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
+            else if (o->wino)
                 wino_pack(o->w, l->w, sc_of, l->out_c, l->in_c);
             else
                 conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
@@ -542,7 +560,7 @@ uint64_t fwd_params_layout(const struct fwd *f)
          * the BatchNorm folded in and its epsilon, the packing (Winograd's or not) */
         const struct layer *bn = o->kind == OP_CONV ? o->bn : NULL;
         const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b,
-                             o->wino, o->int8};
+                             o->wino, o->int8, o->bf16};
         const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
         h = hash_bytes(h, shape, sizeof shape);
         if (o->int8)   /* the input's scale is in scale8 */
@@ -577,6 +595,24 @@ static void run_conv8(const struct fwd *f, const struct op *o)
     o->conv8(&a);
 }
 
+/* A bf16 conv, likewise: out as bf16, or as fp32 and, with out2, bf16 too. */
+static void run_conv16(const struct fwd *f, const struct op *o)
+{
+    const struct layer *l = o->l;
+    struct conv16_args a = {
+        .in = value_blk16(f, o->in), .w = (const uint16_t *)o->w, .b = o->b, .n = f->batch,
+        .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l, .relu = o->relu,
+    };
+    const int h = f->val[o->out].bf16 ? o->out : o->out2;
+    if (!f->val[o->out].bf16)
+        a.out = value_blk(f, o->out);
+    if (h >= 0)
+        a.out16 = value_blk16(f, h);
+    if (o->in2 >= 0)
+        a.res = value_blk(f, o->in2);
+    o->conv16(&a);
+}
+
 static void run_op(const struct fwd *f, const struct op *o)
 {
     const struct layer *l = o->l;
@@ -592,6 +628,10 @@ static void run_op(const struct fwd *f, const struct op *o)
             run_conv8(f, o);
             break;
         }
+        if (o->bf16) {
+            run_conv16(f, o);
+            break;
+        }
         struct conv_args a = {
             .in = in, .out = out, .w = o->w, .b = o->b, .n = n,
             .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
@@ -605,11 +645,15 @@ static void run_op(const struct fwd *f, const struct op *o)
             o->conv(&a);
         break;
     }
-    case OP_QUANT: {
-        const struct blk8 q = value_blk8(f, o->out);
-        conv8_quantize(&in, &q, 1 / f->val[o->out].scale, n);
+    case OP_QUANT:
+        if (f->val[o->out].bf16) {
+            const struct blk16 h = value_blk16(f, o->out);
+            conv16_convert(&in, &h, n);
+        } else {
+            const struct blk8 q = value_blk8(f, o->out);
+            conv8_quantize(&in, &q, 1 / f->val[o->out].scale, n);
+        }
         break;
-    }
     case OP_AFFINE:
         ops_affine(&in, &out, o->w, o->b, n, o->relu);
         break;
@@ -689,7 +733,7 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
     const struct op *o = &f->op[i + 1];
     out[0] = 0;
     if (o->kind == OP_QUANT)
-        snprintf(out, len, "fp32 to u8");
+        snprintf(out, len, "fp32 to %s", f->val[o->out].bf16 ? "bf16" : "u8");
     if (o->kind != OP_CONV)
         return;
     if (o->int8) {
@@ -699,6 +743,15 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
         int at = snprintf(out, len, "int8 %s, ", k->name);
         if (at > 0 && (size_t)at < len)
             k->conv8_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
+        return;
+    }
+    if (o->bf16) {
+        const struct conv16_args a = {.in = value_blk16(f, o->in), .out = value_shape(f, o->out),
+                                      .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+        const struct kernels *k = o->conv16 == f->k->conv16 ? f->k : &kernels_c;
+        int at = snprintf(out, len, "bf16 %s, ", k->name);
+        if (at > 0 && (size_t)at < len)
+            k->conv16_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
         return;
     }
     if (o->wino) {

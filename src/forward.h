@@ -17,7 +17,7 @@
 
 struct fwd;
 
-enum fwd_precision { FWD_FP32, FWD_INT8 };
+enum fwd_precision { FWD_FP32, FWD_INT8, FWD_BF16 };
 
 /* Calibrated activation ranges for an int8 plan: the largest value each
  * quantizable value takes (u8 scale = max / 255), by fwd_op_name of the op
@@ -32,7 +32,8 @@ struct fwd_ranges {
 /* Choices of how the forward pass computes; all zeros (or NULL) is the default. */
 struct fwd_opts {
     enum fwd_precision precision;   /* FWD_INT8: every convolution whose input follows a
-                                     * ReLU in int8 (conv8.h), with ranges */
+                                     * ReLU in int8 (conv8.h), with ranges; FWD_BF16:
+                                     * every convolution but the stem in bf16 (conv16.h) */
     const struct fwd_ranges *ranges;
     int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
                      * where it is expected to be faster */

@@ -1,5 +1,6 @@
-/* forward_int8.c -- which convolutions of a forward plan run in int8, and
- * the u8 values they read (see forward_ops.h, conv8.h).
+/* forward_int8.c -- which convolutions of a forward plan run in int8 or
+ * bf16, and the u8 or bf16 values they read (see forward_ops.h, conv8.h,
+ * conv16.h).  int8 first; bf16 at the end.
  *
  * A convolution runs in int8 when its input is never negative -- it
  * follows a ReLU, directly or through a pool -- so that u8 with zero point
@@ -11,7 +12,10 @@
  * reads, and the pools -- stays fp32, so quantization error does not
  * compound down the blocks, and gets a u8 twin: written beside it by the
  * int8 convolution that produces it, or by a QUANT op after any other
- * producer (the stem's max pool, a pre-activation BatchNorm). */
+ * producer (the stem's max pool, a pre-activation BatchNorm).
+ *
+ * bf16 needs no ranges and no sign: every convolution but the stem reads a
+ * bf16 value, stored and twinned by the same rules. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +48,14 @@ static float range_of(const struct fwd_ranges *r, const char *name)
 int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
 {
     const int n_ops = f->n_ops, n_vals = f->n_vals;
+    const int int8 = opts && opts->precision == FWD_INT8, bf16 = opts && opts->precision == FWD_BF16;
     int *nonneg = calloc((size_t)n_vals, sizeof *nonneg);
     int *fp32_readers = calloc((size_t)n_vals, sizeof *fp32_readers);
+    int *lp_readers = calloc((size_t)n_vals, sizeof *lp_readers);
     int *twin = malloc((size_t)n_vals * sizeof *twin);
     struct op *ops = malloc((size_t)2 * n_ops * sizeof *ops);
     int rc = 0;
-    if (!nonneg || !fp32_readers || !twin || !ops) {
+    if (!nonneg || !fp32_readers || !lp_readers || !twin || !ops) {
         rc = err_set(e, "forward: out of memory");
         goto done;
     }
@@ -63,15 +69,20 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
         if (o->kind == OP_CONV && nonneg[o->in])
             f->val[o->in].quantizable = 1;
     }
-    if (!opts || opts->precision != FWD_INT8)
+    if (!int8 && !bf16)
         goto done;
 
+    /* bf16: every convolution but the stem, whose few input channels fp32
+     * computes without the spare lanes a bf16 block would multiply */
     for (int v = 0; v < n_vals; v++)
         twin[v] = -1;
     for (int i = 0; i < n_ops; i++) {
         struct op *o = &f->op[i];
-        o->int8 = o->kind == OP_CONV && f->val[o->in].quantizable;
-        if (o->in >= 0 && !o->int8)
+        o->int8 = int8 && o->kind == OP_CONV && f->val[o->in].quantizable;
+        o->bf16 = bf16 && o->kind == OP_CONV && f->val[o->in].c >= BLK;
+        if (o->int8 || o->bf16)
+            lp_readers[o->in]++;
+        else if (o->in >= 0)
             fp32_readers[o->in]++;
         if (o->in2 >= 0)
             fp32_readers[o->in2]++;
@@ -81,39 +92,44 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
         struct op *o = &ops[n++];
         *o = f->op[i];
         struct value *v = &f->val[o->out];
-        if (!v->quantizable)
+        if (!lp_readers[o->out])
             continue;
-        const float max = range_of(opts->ranges, o->l->name);
-        if (max < 0) {
-            rc = err_set(e, "int8: no calibrated range for %s (the output of %s); run "
-                         "`resnet calibrate` for this model and weights", o->l->name, o->l->name);
-            goto done;
+        float scale = 0;
+        if (int8) {
+            const float max = range_of(opts->ranges, o->l->name);
+            if (max < 0) {
+                rc = err_set(e, "int8: no calibrated range for %s (the output of %s); run "
+                             "`resnet calibrate` for this model and weights", o->l->name,
+                             o->l->name);
+                goto done;
+            }
+            scale = max > 0 ? max / 255 : 1;
         }
-        const float scale = max > 0 ? max / 255 : 1;
-        if (o->int8 && !fp32_readers[o->out]) {
-            v->u8 = 1, v->scale = scale;   /* read by int8 convolutions alone */
+        if ((o->int8 || o->bf16) && !fp32_readers[o->out]) {
+            /* read by int8 (bf16) convolutions alone */
+            v->u8 = int8, v->bf16 = bf16, v->scale = scale;
             continue;
         }
         const int t = f->n_vals++;
         f->val[t] = *v;
-        f->val[t].u8 = 1, f->val[t].scale = scale, f->val[t].halo = 0;
+        f->val[t].u8 = int8, f->val[t].bf16 = bf16, f->val[t].scale = scale, f->val[t].halo = 0;
         f->val[t].last_use = -1, f->val[t].quantizable = 0;
         twin[o->out] = t;
-        if (o->int8) {
+        if (o->int8 || o->bf16) {
             o->out2 = t;
             continue;
         }
         struct op *q = &ops[n++];
         memset(q, 0, sizeof *q);
         q->kind = OP_QUANT, q->l = o->l, q->in = o->out, q->in2 = -1, q->out = t, q->out2 = -1;
-        snprintf(q->label, sizeof q->label, "%s/u8", o->l->name);
+        snprintf(q->label, sizeof q->label, "%s/%s", o->l->name, int8 ? "u8" : "bf16");
     }
     for (int i = 0; i < n; i++)
-        if (ops[i].int8 && twin[ops[i].in] >= 0)
+        if ((ops[i].int8 || ops[i].bf16) && twin[ops[i].in] >= 0)
             ops[i].in = twin[ops[i].in];
     memcpy(f->op, ops, (size_t)n * sizeof *ops);
     f->n_ops = n;
 done:
-    free(nonneg), free(fp32_readers), free(twin), free(ops);
+    free(nonneg), free(fp32_readers), free(lp_readers), free(twin), free(ops);
     return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef RESNET_FORWARD_OPS_H
 #define RESNET_FORWARD_OPS_H
 
+#include "conv16.h"
 #include "conv8.h"
 #include "forward.h"
 #include "kernels.h"
@@ -42,6 +43,9 @@ struct op {
                               * conv8_pack's bytes, scale8 [cb*16] in_scale * w_scale */
     float *scale8;
     void (*conv8)(const struct conv8_args *a);
+    int bf16;                /* conv: in bf16 (conv16.h): in is a bf16 value, w holds
+                              * conv16_pack's uint16s */
+    void (*conv16)(const struct conv16_args *a);
     char label[80];          /* QUANT: what fwd_op_name says, "<producer's name>/u8" */
 };
 
@@ -51,6 +55,7 @@ struct value {
     int last_use;            /* index of the last op that reads it */
     int buf;                 /* index into fwd.buf */
     int u8;                  /* bytes (conv8.h's blk8), real = q * scale; else floats */
+    int bf16;                /* bfloat16s (conv16.h's blk16) */
     float scale;
     int quantizable;         /* fp32: >= 0 and read by a convolution, so an int8 plan
                               * quantizes it (calibration measures these) */
@@ -91,8 +96,9 @@ static inline struct blk value_shape(const struct fwd *f, int v)
 
 /* Set each value's quantizable flag and, for an int8 plan (opts->precision),
  * turn the convolutions whose input is quantizable into int8 ones reading
- * its u8 twin, with QUANT ops where no int8 convolution writes the twin
- * (forward_int8.c).  Runs after the ops are planned, before halos and
+ * its u8 twin, with QUANT ops where no int8 convolution writes the twin;
+ * for a bf16 plan likewise every convolution but the stem, with bf16
+ * twins (forward_int8.c).  Runs after the ops are planned, before halos and
  * buffers; ops and values have room for twice the layers. */
 int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e);
 

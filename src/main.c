@@ -61,15 +61,14 @@ static int parse_precision(const char *s, const char *usage)
     if (!strcmp(s, "int8"))
         return FWD_INT8;
     if (!strcmp(s, "bf16"))
-        fail("--precision bf16 is not implemented yet (see README, \"Precision\")");
-    else
-        usage_error(usage, "--precision must be fp32 or int8, not \"%s\"", s);
+        return FWD_BF16;
+    usage_error(usage, "--precision must be fp32, int8 or bf16, not \"%s\"", s);
     return -1;
 }
 
 static const char *precision_name(enum fwd_precision p)
 {
-    return p == FWD_INT8 ? "int8" : "fp32";
+    return p == FWD_INT8 ? "int8" : p == FWD_BF16 ? "bf16" : "fp32";
 }
 
 /* --- classify --- */

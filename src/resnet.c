@@ -47,16 +47,19 @@ int resnet_open(resnet_model **out, const char *model, const char *weights,
                 o->threads);
         return fail(err, &e);
     }
-    if (o->precision != RESNET_FP32 && o->precision != RESNET_INT8) {
-        err_set(&e, "resnet_open: precision must be RESNET_FP32 or RESNET_INT8, not %d",
-                o->precision);
+    if (o->precision != RESNET_FP32 && o->precision != RESNET_INT8 &&
+        o->precision != RESNET_BF16) {
+        err_set(&e, "resnet_open: precision must be RESNET_FP32, RESNET_INT8 or RESNET_BF16, "
+                "not %d", o->precision);
         return fail(err, &e);
     }
     if (o->threads > 0)
         omp_set_num_threads(o->threads);
     const struct model_opts mo = {.model = model, .weights = weights, .batch = o->batch,
                                   .winograd = o->winograd, .no_cache = o->no_cache,
-                                  .precision = o->precision == RESNET_INT8 ? FWD_INT8 : FWD_FP32};
+                                  .precision = o->precision == RESNET_INT8   ? FWD_INT8
+                                               : o->precision == RESNET_BF16 ? FWD_BF16
+                                                                             : FWD_FP32};
     resnet_model *r = calloc(1, sizeof *r);
     if (!r) {
         err_set(&e, "resnet_open: out of memory");

@@ -50,15 +50,15 @@ static void open_errors(void)
     rc = resnet_open(&m, SPEC, WEIGHTS, &neg, &err);
     CHECK(rc == -1 && m == NULL && strstr(err.message, "batch"), "batch -1 refused: %s",
           err.message);
-    const resnet_options bad_precision = {.precision = 16};
+    const resnet_options bad_precision = {.precision = 4};
     rc = resnet_open(&m, SPEC, WEIGHTS, &bad_precision, &err);
-    CHECK(rc == -1 && m == NULL && strstr(err.message, "precision"), "precision 16 refused: %s",
+    CHECK(rc == -1 && m == NULL && strstr(err.message, "precision"), "precision 4 refused: %s",
           err.message);
 }
 
 /* RESNET_INT8: refused before `resnet calibrate`, then the int8 plan, whose
- * top-1 on the bundled images is fp32's (tests/test_int8.sh measures how
- * close). */
+ * top-1 on the bundled images is fp32's, as RESNET_BF16's is
+ * (tests/test_precision.sh measures how close). */
 static void int8(void)
 {
     char home[] = "/tmp/resnet-api-XXXXXX", cmd[512];
@@ -67,31 +67,35 @@ static void int8(void)
         return;
     }
     setenv("RESNET_HOME", home, 1);
-    resnet_model *m = NULL, *f = NULL;
+    resnet_model *m = NULL, *f = NULL, *h = NULL;
     resnet_error err;
-    const resnet_options o8 = {.precision = RESNET_INT8, .no_cache = 1}, o32 = {.no_cache = 1};
+    const resnet_options o8 = {.precision = RESNET_INT8, .no_cache = 1}, o32 = {.no_cache = 1},
+                         o16 = {.precision = RESNET_BF16, .no_cache = 1};
     int rc = resnet_open(&m, SPEC, WEIGHTS, &o8, &err);
     CHECK(rc == -1 && !m && strstr(err.message, "resnet calibrate"),
           "RESNET_INT8 without a calibration: refused, naming the command: %s", err.message);
     snprintf(cmd, sizeof cmd, "./resnet calibrate -m %s -w %s tests/images/fashion >/dev/null", SPEC,
              WEIGHTS);
     if (system(cmd) != 0 || resnet_open(&m, SPEC, WEIGHTS, &o8, &err) ||
-        resnet_open(&f, SPEC, WEIGHTS, &o32, &err)) {
-        CHECK(0, "calibrate, then open int8 and fp32: %s", err.message);
+        resnet_open(&f, SPEC, WEIGHTS, &o32, &err) || resnet_open(&h, SPEC, WEIGHTS, &o16, &err)) {
+        CHECK(0, "calibrate, then open int8, fp32 and bf16: %s", err.message);
     } else {
-        int same = 1;
+        int same8 = 1, same16 = 1;
         for (int i = 0; i < 3; i++) {
-            float p8[10], p32[10];
-            int a = 0, b = 0;
+            float p8[10], p32[10], p16[10];
+            int a = 0, b = 0, c16 = 0;
             resnet_classify_file(m, images[i], p8, &err);
             resnet_classify_file(f, images[i], p32, &err);
+            resnet_classify_file(h, images[i], p16, &err);
             for (int c = 1; c < 10; c++)
-                a = p8[c] > p8[a] ? c : a, b = p32[c] > p32[b] ? c : b;
-            same &= a == b;
+                a = p8[c] > p8[a] ? c : a, b = p32[c] > p32[b] ? c : b,
+                c16 = p16[c] > p16[c16] ? c : c16;
+            same8 &= a == b, same16 &= c16 == b;
         }
-        CHECK(same, "RESNET_INT8 after calibrating: opens, and its top-1 is fp32's on 3 images");
+        CHECK(same8, "RESNET_INT8 after calibrating: opens, and its top-1 is fp32's on 3 images");
+        CHECK(same16, "RESNET_BF16: opens without a calibration, its top-1 fp32's on 3 images");
     }
-    resnet_close(m), resnet_close(f);
+    resnet_close(m), resnet_close(f), resnet_close(h);
     snprintf(cmd, sizeof cmd, "rm -rf %s", home);
     if (system(cmd) != 0)
         CHECK(0, "remove %s", home);
