@@ -83,6 +83,29 @@ static float peak_vnni(long iters, float m, float c)
     return (float)_mm512_reduce_add_epi32(s);
 }
 
+/* bf16 multiply-adds (vdpbf16ps: 32 per instruction) in 16 chains; the
+ * operands are small bf16 values that keep the sums finite. */
+#define BF16_OPS_PER_ITER (16 * 32 * 2)
+
+__attribute__((target("avx512f,avx512bf16")))
+static float peak_bf16(long iters, float m, float c)
+{
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f7f3f7f), y = (__m512bh)_mm512_set1_epi32(0x3a833a83);
+#define DECL(i) __m512 a##i = _mm512_set1_ps((float)(i) * m + c);
+#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
+#define SUM(i) s = _mm512_add_ps(s, a##i);
+    CHAINS16(DECL)
+    for (long it = 0; it < iters; it++) {
+        CHAINS16(STEP)
+    }
+    __m512 s = _mm512_setzero_ps();
+    CHAINS16(SUM)
+#undef DECL
+#undef STEP
+#undef SUM
+    return _mm512_reduce_add_ps(s);
+}
+
 /* 12 chains: latency 4-5 x 2 pipes needs 8-10 in flight, and 12 plus the
  * two constants fit the 16 ymm registers. */
 #define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
@@ -141,15 +164,17 @@ static double peak_run(peak_kernel k, long iters, int threads)
     return ms;
 }
 
-void bench_peak(int threads, enum kernel_isa isa, int int8, struct bench_peak *p)
+void bench_peak(int threads, enum kernel_isa isa, int lowp, struct bench_peak *p)
 {
     peak_kernel k = peak_scalar;
     double flops_per_iter = SCALAR_FLOPS_PER_ITER;
     p->isa = "scalar";
 #ifdef BENCH_X86
     /* the caller's table runs here, so the CPU has its ISA */
-    if (int8 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512vnni")) {
+    if (lowp == 8 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512vnni")) {
         k = peak_vnni, flops_per_iter = VNNI_OPS_PER_ITER, p->isa = "avx512vnni";
+    } else if (lowp == 16 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512bf16")) {
+        k = peak_bf16, flops_per_iter = BF16_OPS_PER_ITER, p->isa = "avx512bf16";
     } else if (isa == ISA_AVX512) {
         k = peak_avx512, flops_per_iter = AVX512_FLOPS_PER_ITER, p->isa = "avx512";
     } else if (isa == ISA_AVX2) {

@@ -14,17 +14,19 @@
 #include "kernels.h"
 
 struct bench_peak {
-    double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 (int8: GOP/s) */
-    const char *isa;    /* "avx512", "avx2", "scalar", or "avx512vnni" (int8) */
+    double gflops;      /* FP32 GFLOP/s, an FMA counted as 2 (int8: GOP/s, bf16 GFLOP/s) */
+    const char *isa;    /* "avx512", "avx2", "scalar", "avx512vnni" (int8) or
+                         * "avx512bf16" (bf16) */
     int threads;
 };
 
 /* Measure the FP32 peak of `isa`'s vector unit on `threads` threads (a few
  * tens of ms): the ISA of the kernels being timed, so that a run forced to
  * AVX2 on an AVX-512 CPU is compared with what AVX2 can do.  ISA_C gets the
- * scalar loop.  With int8, where the int8 kernels use VNNI, the int8
- * multiply-add peak instead (vpdpbusd, 2 ops per multiply-add). */
-void bench_peak(int threads, enum kernel_isa isa, int int8, struct bench_peak *p);
+ * scalar loop.  lowp 8 (int8), where the int8 kernels use VNNI: the int8
+ * multiply-add peak instead (vpdpbusd, 2 ops per multiply-add); lowp 16
+ * (bf16) where they use AVX512-BF16: vdpbf16ps's. */
+void bench_peak(int threads, enum kernel_isa isa, int lowp, struct bench_peak *p);
 
 struct bench_times {
     double ms_median, ms_min;   /* per forward pass (one batch) */

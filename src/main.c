@@ -367,9 +367,10 @@ static void print_bench_text(const struct net *n, const struct fwd *f, int batch
     printf("images/s: %.2f\n", batch * 1000.0 / t->ms_median);
     printf("%s: %.1f (%.3f %s per batch)\n", precision == FWD_INT8 ? "GOP/s" : "GFLOP/s", gflops,
            gflop, precision == FWD_INT8 ? "GOP" : "GFLOP");
-    if (!strcmp(pk->isa, "avx512vnni"))
-        printf("peak: %.1f GOP/s (%s int8 multiply-add loop, %d threads); achieved %.1f%%\n",
-               pk->gflops, pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
+    if (!strcmp(pk->isa, "avx512vnni") || !strcmp(pk->isa, "avx512bf16"))
+        printf("peak: %.1f %s (%s %s multiply-add loop, %d threads); achieved %.1f%%\n",
+               pk->gflops, precision == FWD_INT8 ? "GOP/s" : "GFLOP/s", pk->isa,
+               precision == FWD_INT8 ? "int8" : "bf16", pk->threads, 100.0 * gflops / pk->gflops);
     else
         printf("peak: %.1f GFLOP/s (%s FMA loop, %d threads); achieved %.1f%%\n", pk->gflops,
                pk->isa, pk->threads, 100.0 * gflops / pk->gflops);
@@ -511,7 +512,8 @@ static int cmd_bench(int argc, char **argv)
         fail(e.msg);
         status = EXIT_USAGE;
     } else {
-        bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa, precision == FWD_INT8, &pk);
+        bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa,
+                   precision == FWD_INT8 ? 8 : precision == FWD_BF16 ? 16 : 0, &pk);
         (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd,
                                                      (enum fwd_precision)precision);
     }
