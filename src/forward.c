@@ -86,6 +86,7 @@ static struct op *new_op(struct fwd *f, enum op_kind kind, const struct layer *l
     struct op *o = &f->op[f->n_ops++];
     memset(o, 0, sizeof *o);
     o->kind = kind, o->l = l, o->in = in, o->in2 = in2, o->out = new_value(f, l), o->out2 = -1;
+    o->k = l->k, o->stride = l->stride;
     return o;
 }
 
@@ -234,8 +235,8 @@ static void plan_halos(struct fwd *f)
             continue;
         const struct layer *l = o->l;
         struct value *in = &f->val[o->in];
-        int pad_b = (l->out_h - 1) * l->stride + l->k - in->h - o->pad_t;
-        int pad_r = (l->out_w - 1) * l->stride + l->k - in->w - o->pad_l;
+        int pad_b = (l->out_h - 1) * o->stride + o->k - in->h - o->pad_t;
+        int pad_r = (l->out_w - 1) * o->stride + o->k - in->w - o->pad_l;
         int need = o->pad_t;
         need = o->pad_l > need ? o->pad_l : need;
         need = pad_b > need ? pad_b : need;
@@ -250,7 +251,7 @@ static void plan_kernels(struct fwd *f)
 {
     for (int i = 0; i < f->n_ops; i++) {
         struct op *o = &f->op[i];
-        const unsigned s = o->l->stride < 32 ? 1u << o->l->stride : 0;
+        const unsigned s = o->stride < 32 ? 1u << o->stride : 0;
         if (o->kind == OP_CONV && !o->int8 && !o->bf16)
             o->conv = f->k->conv_strides & s ? f->k->conv : kernels_c.conv;
         if (o->kind == OP_CONV && o->bf16)
@@ -272,10 +273,10 @@ static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err 
     size_t scratch = 0;
     for (int i = 0; opts && opts->winograd && i < f->n_ops; i++) {
         struct op *o = &f->op[i];
-        if (o->kind != OP_CONV || o->int8 || o->bf16 || !wino_applies(o->l->k, o->l->stride))
+        if (o->kind != OP_CONV || o->int8 || o->bf16 || !wino_applies(o->k, o->stride))
             continue;
         struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
-                              .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+                              .n = f->batch, .k = o->k, .stride = o->stride};
         o->wino = wino_plan(&a, omp_get_max_threads(), &o->wp);
         if (o->wino && o->wp.threads * o->wp.scratch_floats > scratch)
             scratch = o->wp.threads * o->wp.scratch_floats;
@@ -294,13 +295,13 @@ static void op_param_floats(const struct op *o, size_t *w, size_t *b)
     const size_t lanes = round_up((size_t)l->out_c, BLK);
     *w = *b = 0;
     if (o->kind == OP_CONV && o->int8)
-        *w = round_up((conv8_packed_bytes(l->out_c, l->in_c, l->k) + 3) / 4, ALIGN),
+        *w = round_up((conv8_packed_bytes(l->out_c, l->in_c, o->k) + 3) / 4, ALIGN),
         *b = 2 * lanes;
     else if (o->kind == OP_CONV && o->bf16)
-        *w = round_up((conv16_packed_count(l->out_c, l->in_c, l->k) + 1) / 2, ALIGN), *b = lanes;
+        *w = round_up((conv16_packed_count(l->out_c, l->in_c, o->k) + 1) / 2, ALIGN), *b = lanes;
     else if (o->kind == OP_CONV)
         *w = round_up(o->wino ? wino_packed_floats(l->out_c, l->in_c)
-                              : conv_packed_floats(l->out_c, l->in_c, l->k), ALIGN),
+                              : conv_packed_floats(l->out_c, l->in_c, o->k), ALIGN),
         *b = lanes;
     else if (o->kind == OP_AFFINE)
         *w = lanes, *b = lanes;
@@ -385,15 +386,15 @@ static int fold_weights(struct fwd *f, struct err *e)
             }
             if (o->int8) {
                 /* the weights' scale per channel times the input's */
-                conv8_pack((int8_t *)o->w, o->scale8, l->w, sc_of, l->out_c, l->in_c, l->k);
+                conv8_pack((int8_t *)o->w, o->scale8, l->w, sc_of, l->out_c, l->in_c, o->k);
                 for (size_t oc = 0; oc < lanes; oc++)
                     o->scale8[oc] = (float)((double)f->val[o->in].scale * o->scale8[oc]);
             } else if (o->bf16)
-                conv16_pack((uint16_t *)o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
+                conv16_pack((uint16_t *)o->w, l->w, sc_of, l->out_c, l->in_c, o->k);
             else if (o->wino)
                 wino_pack(o->w, l->w, sc_of, l->out_c, l->in_c);
             else
-                conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, l->k);
+                conv_pack(o->w, l->w, sc_of, l->out_c, l->in_c, o->k);
             net_release(l->w, (size_t)net_weight_count(l) * sizeof(float));
         } else if (o->kind == OP_AFFINE) {
             for (size_t c = 0; c < lanes; c++) {
@@ -559,7 +560,7 @@ uint64_t fwd_params_layout(const struct fwd *f)
         /* what decides the values: the layer and its weights' names, shapes,
          * the BatchNorm folded in and its epsilon, the packing (Winograd's or not) */
         const struct layer *bn = o->kind == OP_CONV ? o->bn : NULL;
-        const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, l->k, l->bias, (int)w, (int)b,
+        const int shape[] = {o->kind, l->kind, l->in_c, l->out_c, o->k, l->bias, (int)w, (int)b,
                              o->wino, o->int8, o->bf16};
         const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
         h = hash_bytes(h, shape, sizeof shape);
@@ -579,10 +580,9 @@ uint64_t fwd_params_layout(const struct fwd *f)
 /* An int8 conv writes its out as u8, or as fp32 and, with out2, its u8 twin too. */
 static void run_conv8(const struct fwd *f, const struct op *o)
 {
-    const struct layer *l = o->l;
     struct conv8_args a = {
         .in = value_blk8(f, o->in), .w = (const int8_t *)o->w, .scale = o->scale8, .b = o->b,
-        .n = f->batch, .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
+        .n = f->batch, .k = o->k, .stride = o->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
         .relu = o->relu,
     };
     const int u8 = f->val[o->out].u8 ? o->out : o->out2;
@@ -598,10 +598,9 @@ static void run_conv8(const struct fwd *f, const struct op *o)
 /* A bf16 conv, likewise: out as bf16, or as fp32 and, with out2, bf16 too. */
 static void run_conv16(const struct fwd *f, const struct op *o)
 {
-    const struct layer *l = o->l;
     struct conv16_args a = {
         .in = value_blk16(f, o->in), .w = (const uint16_t *)o->w, .b = o->b, .n = f->batch,
-        .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l, .relu = o->relu,
+        .k = o->k, .stride = o->stride, .pad_t = o->pad_t, .pad_l = o->pad_l, .relu = o->relu,
     };
     const int h = f->val[o->out].bf16 ? o->out : o->out2;
     if (!f->val[o->out].bf16)
@@ -615,7 +614,6 @@ static void run_conv16(const struct fwd *f, const struct op *o)
 
 static void run_op(const struct fwd *f, const struct op *o)
 {
-    const struct layer *l = o->l;
     const int n = f->batch;
     const struct blk out = value_blk(f, o->out);
     const struct blk in = o->in >= 0 ? value_blk(f, o->in) : out;
@@ -634,7 +632,7 @@ static void run_op(const struct fwd *f, const struct op *o)
         }
         struct conv_args a = {
             .in = in, .out = out, .w = o->w, .b = o->b, .n = n,
-            .k = l->k, .stride = l->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
+            .k = o->k, .stride = o->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
             .relu = o->relu,
         };
         if (o->in2 >= 0)
@@ -667,7 +665,7 @@ static void run_op(const struct fwd *f, const struct op *o)
     }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {
-        const struct pool_geo g = {l->k, l->stride, o->pad_t, o->pad_l,
+        const struct pool_geo g = {o->k, o->stride, o->pad_t, o->pad_l,
                                    o->zero[0], o->zero[1], o->zero[2], o->zero[3]};
         if (o->kind == OP_MAXPOOL)
             f->k->maxpool(&in, &out, n, &g);
@@ -738,7 +736,7 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
         return;
     if (o->int8) {
         const struct conv8_args a = {.in = value_blk8(f, o->in), .out = value_shape(f, o->out),
-                                     .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+                                     .n = f->batch, .k = o->k, .stride = o->stride};
         const struct kernels *k = o->conv8 == f->k->conv8 ? f->k : &kernels_c;
         int at = snprintf(out, len, "int8 %s, ", k->name);
         if (at > 0 && (size_t)at < len)
@@ -747,7 +745,7 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
     }
     if (o->bf16) {
         const struct conv16_args a = {.in = value_blk16(f, o->in), .out = value_shape(f, o->out),
-                                      .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+                                      .n = f->batch, .k = o->k, .stride = o->stride};
         const struct kernels *k = o->conv16 == f->k->conv16 ? f->k : &kernels_c;
         int at = snprintf(out, len, "bf16 %s, ", k->name);
         if (at > 0 && (size_t)at < len)
@@ -760,7 +758,7 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
         return;
     }
     const struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
-                                .n = f->batch, .k = o->l->k, .stride = o->l->stride};
+                                .n = f->batch, .k = o->k, .stride = o->stride};
     const struct kernels *k = o->conv == f->k->conv ? f->k : &kernels_c;
     int at = snprintf(out, len, "direct %s, ", k->name);
     if (at > 0 && (size_t)at < len)

@@ -15,7 +15,11 @@
  * producer (the stem's max pool, a pre-activation BatchNorm).
  *
  * bf16 needs no ranges and no sign: every convolution but the stem reads a
- * bf16 value, stored and twinned by the same rules. */
+ * bf16 value, stored and twinned by the same rules.  In both, the
+ * classifier after a global pool is a bf16 1x1 convolution of a 1x1 image
+ * (in int8 plans too: its int8 error, measured on the parity photos, was
+ * several times the convolutions'), so its weights, a quarter of resnet50's,
+ * are not kept in fp32. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +56,11 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
     int *nonneg = calloc((size_t)n_vals, sizeof *nonneg);
     int *fp32_readers = calloc((size_t)n_vals, sizeof *fp32_readers);
     int *lp_readers = calloc((size_t)n_vals, sizeof *lp_readers);
+    int *bf16_readers = calloc((size_t)n_vals, sizeof *bf16_readers);
     int *twin = malloc((size_t)n_vals * sizeof *twin);
     struct op *ops = malloc((size_t)2 * n_ops * sizeof *ops);
     int rc = 0;
-    if (!nonneg || !fp32_readers || !lp_readers || !twin || !ops) {
+    if (!nonneg || !fp32_readers || !lp_readers || !bf16_readers || !twin || !ops) {
         rc = err_set(e, "forward: out of memory");
         goto done;
     }
@@ -66,7 +71,7 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
     }
     for (int i = 0; i < n_ops; i++) {
         const struct op *o = &f->op[i];
-        if (o->kind == OP_CONV && nonneg[o->in])
+        if ((o->kind == OP_CONV || o->kind == OP_DENSE) && nonneg[o->in])
             f->val[o->in].quantizable = 1;
     }
     if (!int8 && !bf16)
@@ -79,7 +84,14 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
     for (int i = 0; i < n_ops; i++) {
         struct op *o = &f->op[i];
         o->int8 = int8 && o->kind == OP_CONV && f->val[o->in].quantizable;
-        o->bf16 = bf16 && o->kind == OP_CONV && f->val[o->in].c >= BLK;
+        /* bf16 plans, and int8 ones for the classifier, whose int8 error the
+         * parity photos show to be several times its convolutions' */
+        o->bf16 = (bf16 || o->kind == OP_DENSE) && (o->kind == OP_CONV || o->kind == OP_DENSE) &&
+                  f->val[o->in].c >= BLK;
+        if (o->kind == OP_DENSE && o->bf16)
+            o->kind = OP_CONV, o->k = o->stride = 1;   /* a 1x1 convolution of a 1x1 image */
+        if (o->bf16)
+            bf16_readers[o->in]++;
         if (o->int8 || o->bf16)
             lp_readers[o->in]++;
         else if (o->in >= 0)
@@ -94,8 +106,15 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
         struct value *v = &f->val[o->out];
         if (!lp_readers[o->out])
             continue;
+        /* what its low-precision readers read; a value read by int8 and bf16
+         * convolutions both is not one a ResNet has */
+        const int as_bf16 = bf16_readers[o->out] > 0;
+        if (as_bf16 && bf16_readers[o->out] != lp_readers[o->out]) {
+            rc = err_set(e, "forward: %s is read by int8 and bf16 convolutions", o->l->name);
+            goto done;
+        }
         float scale = 0;
-        if (int8) {
+        if (!as_bf16) {
             const float max = range_of(opts->ranges, o->l->name);
             if (max < 0) {
                 rc = err_set(e, "int8: no calibrated range for %s (the output of %s); run "
@@ -105,24 +124,27 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
             }
             scale = max > 0 ? max / 255 : 1;
         }
-        if ((o->int8 || o->bf16) && !fp32_readers[o->out]) {
+        /* the producer writes the type itself when it is a convolution of the same */
+        const int writes = as_bf16 ? o->bf16 : o->int8;
+        if (writes && !fp32_readers[o->out]) {
             /* read by int8 (bf16) convolutions alone */
-            v->u8 = int8, v->bf16 = bf16, v->scale = scale;
+            v->u8 = !as_bf16, v->bf16 = as_bf16, v->scale = scale;
             continue;
         }
         const int t = f->n_vals++;
         f->val[t] = *v;
-        f->val[t].u8 = int8, f->val[t].bf16 = bf16, f->val[t].scale = scale, f->val[t].halo = 0;
+        f->val[t].u8 = !as_bf16, f->val[t].bf16 = as_bf16, f->val[t].scale = scale;
+        f->val[t].halo = 0;
         f->val[t].last_use = -1, f->val[t].quantizable = 0;
         twin[o->out] = t;
-        if (o->int8 || o->bf16) {
+        if (writes) {
             o->out2 = t;
             continue;
         }
         struct op *q = &ops[n++];
         memset(q, 0, sizeof *q);
         q->kind = OP_QUANT, q->l = o->l, q->in = o->out, q->in2 = -1, q->out = t, q->out2 = -1;
-        snprintf(q->label, sizeof q->label, "%s/%s", o->l->name, int8 ? "u8" : "bf16");
+        snprintf(q->label, sizeof q->label, "%s/%s", o->l->name, as_bf16 ? "bf16" : "u8");
     }
     for (int i = 0; i < n; i++)
         if ((ops[i].int8 || ops[i].bf16) && twin[ops[i].in] >= 0)
@@ -130,6 +152,6 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
     memcpy(f->op, ops, (size_t)n * sizeof *ops);
     f->n_ops = n;
 done:
-    free(nonneg), free(fp32_readers), free(lp_readers), free(twin), free(ops);
+    free(nonneg), free(fp32_readers), free(lp_readers), free(bf16_readers), free(twin), free(ops);
     return rc;
 }

@@ -25,6 +25,8 @@ struct op {
     int in, in2, out;        /* value ids; in2: residual (conv) or b (add), -1 if none;
                               * in: -1 for OP_INPUT (the caller's planar tensor) */
     int out2;                /* int8 conv: the u8 twin it writes beside its fp32 out, or -1 */
+    int k, stride;           /* conv / pool: the window (the layer's; a dense layer run as
+                              * an int8 or bf16 conv: 1, 1) */
     int pad_t, pad_l;        /* conv / pool: where windows start, a ZEROPAD's padding plus
                               * the layer's own */
     int zero[4];             /* pool: the ZEROPAD's rows/cols (t, b, l, r), which count as

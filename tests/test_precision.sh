@@ -10,11 +10,12 @@
 # on (the decoder fixtures in tests/images/), then scored on the parity
 # photos against its own fp32 probabilities.  The tolerances are the
 # measured differences (bench/README.md, "int8 accuracy") with a margin of
-# about 2.5x, not fp32's 1e-4: measured largest |p_int8 - p_fp32| 0.012
-# (resnet18), 0.010 (resnet50), 0.10 (keras_resnet50v2, whose generated
-# weights give sharper, more sensitive outputs); |p_bf16 - p_fp32| 0.0047,
-# 0.0066, 0.032; resnet50's top-1 differs from fp32 in both precisions on
-# astronaut.png, where its two best classes are close.
+# about 2.5x, not fp32's 1e-4: measured largest |p_int8 - p_fp32| 0.011
+# (resnet18), 0.012 (resnet50), 0.107 (keras_resnet50v2, whose generated
+# weights give sharper, more sensitive outputs); |p_bf16 - p_fp32| 0.0065,
+# 0.0070, 0.033; resnet50's int8 top-1 differs from fp32 on astronaut.png,
+# where its two best classes are close (bf16's did too before its classifier
+# was bf16, hence at least 3 of 4 there as well).
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 R=$PWD/resnet
@@ -52,6 +53,12 @@ check "the ranges file is in the cache's ranges/, one NAME MAX line per quantize
 rc=$?
 check "classify --precision int8 after calibrating: exit 0, 10 results, --timing says int8" \
     sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$T/i8') -eq 10 ] && grep -q 'int8' '$T/err'"
+"$R" classify -m fashion_resnet20 --precision int8 -k 1 -f tsv tests/images/fashion >"$T/i8again" 2>&1
+"$R" classify -m fashion_resnet20 -k 1 -f tsv tests/images/fashion >/dev/null 2>&1
+sizes=$(ls -l "$RESNET_HOME"/packed/*.packed 2>/dev/null | awk '{print $5}' | sort -n | tr '\n' ' ')
+# three entries by now, one per precision: int8 < bf16 < fp32
+check "packed weights cached per precision (int8 again: the same results): int8's under a third of fp32's, bf16's under 60% ($sizes bytes)" \
+    sh -c "cmp -s '$T/i8' '$T/i8again' && set -- $sizes && [ \$# -eq 3 ] && [ \$((\$1 * 3)) -lt \$3 ] && [ \$((\$2 * 10)) -lt \$((\$3 * 6)) ]"
 "$R" bench -m fashion_resnet20 --precision int8 -n 2 -f json >"$T/bench" 2>/dev/null
 check "bench --precision int8 -f json says \"precision\":\"int8\"" grep -q '"precision":"int8"' "$T/bench"
 if grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo; then
@@ -118,7 +125,7 @@ PYEOF
 # precision, model, its files, tolerance on |p - p_fp32|, least top-1 agreements of 4
 for row in "int8 resnet18 tests/cache/resnet18 0.03 4" "int8 resnet50 tests/cache/resnet50 0.03 3" \
            "int8 keras_resnet50v2 tests/cache/keras/keras_resnet50v2 0.25 4" \
-           "bf16 resnet18 tests/cache/resnet18 0.012 4" "bf16 resnet50 tests/cache/resnet50 0.017 3" \
+           "bf16 resnet18 tests/cache/resnet18 0.016 4" "bf16 resnet50 tests/cache/resnet50 0.018 3" \
            "bf16 keras_resnet50v2 tests/cache/keras/keras_resnet50v2 0.08 4"; do
     set -- $row
     spec=$3/spec.json
