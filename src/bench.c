@@ -70,17 +70,18 @@ static float peak_vnni(long iters, float m, float c)
     const __m512i x = _mm512_set1_epi32((int)(m * 100)), y = _mm512_set1_epi32((int)(c * 1000) | 1);
 #define DECL(i) __m512i a##i = _mm512_set1_epi32(i);
 #define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, x, y);
-#define SUM(i) s = _mm512_add_epi32(s, a##i);
+#define SUM(i) s = _mm512_xor_si512(s, a##i);
     CHAINS16(DECL)
     for (long it = 0; it < iters; it++) {
         CHAINS16(STEP)
     }
+    /* xor, not a sum: the wrapped int32 sums would overflow a C int */
     __m512i s = _mm512_setzero_si512();
     CHAINS16(SUM)
 #undef DECL
 #undef STEP
 #undef SUM
-    return (float)_mm512_reduce_add_epi32(s);
+    return (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(s));
 }
 
 /* bf16 multiply-adds (vdpbf16ps: 32 per instruction) in 16 chains; the
