@@ -127,18 +127,6 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-static const unsigned char HDF5_SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-
-static int is_hdf5(const char *path)
-{
-    unsigned char head[8];
-    FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
-    if (f)
-        fclose(f);
-    return got == sizeof head && !memcmp(head, HDF5_SIG, sizeof head);
-}
-
 /* FNV-1a: names the partial download of a --url, so that another URL never
  * resumes it. */
 static uint32_t fnv1a(const char *s)
@@ -546,7 +534,7 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         err_prefix(e, "fetch %s: %s does not fit the model, nothing kept: ", a.name, url);
         goto out;
     }
-    const char *ext = is_hdf5(part) ? "h5" : "safetensors";
+    const char *ext = weights_is_keras(part) ? "h5" : "safetensors";
     snprintf(dest, sizeof dest, "%s/%s.%s", dir, a.name, ext);
     fetch_sidecar_path(dest, side, sizeof side);
     snprintf(side_tmp, sizeof side_tmp, "%s.tmp", side);

@@ -26,6 +26,7 @@
 #include "spec.h"
 #include "summary.h"
 #include "usage.h"
+#include "weights.h"
 
 enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -253,10 +254,14 @@ static int cmd_classify(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* The first images decode on the pipeline's thread while the weights
-     * are mapped or packed. */
+     * are mapped or packed -- but a Keras file is read in a forked child,
+     * and a fork while another thread may hold a lock (the allocator's)
+     * can leave the child waiting on it: those load first. */
     int status = EXIT_USAGE;
-    if (pipe_open(&pipe, argv + optind, argc - optind, &m->net.arch, &po, &e) ||
-        model_load(m, &e)) {
+    const int load_first = m->weights[0] && weights_is_keras(m->weights);
+    if ((load_first && model_load(m, &e)) ||
+        pipe_open(&pipe, argv + optind, argc - optind, &m->net.arch, &po, &e) ||
+        (!load_first && model_load(m, &e))) {
         fail(e.msg);
         goto out;
     }

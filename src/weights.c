@@ -476,16 +476,19 @@ done:
  * writes none). */
 static const unsigned char HDF5_SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
-int weights_load(struct net *n, const char *path, struct err *e)
+int weights_is_keras(const char *path)
 {
     unsigned char head[8] = {0};
     FILE *f = fopen(path, "rb");
     size_t got = f ? fread(head, 1, sizeof head, f) : 0;
     if (f)
         fclose(f);
-    if (got == sizeof head && !memcmp(head, HDF5_SIG, sizeof head))
-        return load_keras(n, path, e);
-    return load_safetensors(n, path, e);
+    return got == sizeof head && !memcmp(head, HDF5_SIG, sizeof head);
+}
+
+int weights_load(struct net *n, const char *path, struct err *e)
+{
+    return weights_is_keras(path) ? load_keras(n, path, e) : load_safetensors(n, path, e);
 }
 
 /* ---- random weights ---- */

@@ -19,6 +19,10 @@
  * timm).  Missing, unknown and misshapen tensors are errors. */
 int weights_load(struct net *n, const char *path, struct err *e);
 
+/* Whether path starts with HDF5's signature: a Keras file, which
+ * weights_load reads in a forked child (h5.h). */
+int weights_is_keras(const char *path);
+
 /* Fill the net with deterministic pseudo-random weights (for `bench`
  * without a weight file: timing does not depend on the values). */
 int weights_random(struct net *n, unsigned seed, struct err *e);
