@@ -21,30 +21,13 @@ struct stats {
     double *hist;        /* [r.n][BINS] (pass 1) */
 };
 
-static int grow(struct stats *s)
-{
-    int cap = s->cap ? 2 * s->cap : 64;
-    char(*name)[64] = realloc(s->r.name, (size_t)cap * sizeof *name);
-    if (name)
-        s->r.name = name;
-    float *max = name ? realloc(s->r.max, (size_t)cap * sizeof *max) : NULL;
-    if (!max)
-        return -1;
-    s->r.max = max, s->cap = cap;
-    return 0;
-}
-
 /* Each value's live lanes: its pixels' channels below c. */
 static void observe(void *ctx, const char *name, const struct blk *v, int n)
 {
     struct stats *s = ctx;
     const int i = s->cursor++;
-    if (s->pass == 0 && i == s->r.n) {
-        if (s->r.n == s->cap && grow(s))
-            return;   /* out of memory: calibrate() sees the count short */
-        snprintf(s->r.name[i], sizeof s->r.name[i], "%s", name);
-        s->r.max[s->r.n++] = 0;
-    }
+    if (s->pass == 0 && i == s->r.n && ranges_add(&s->r, &s->cap, name, 0))
+        return;   /* out of memory: calibrate() sees the count short */
     if (i >= s->r.n)
         return;
     float top = s->r.max[i];

@@ -37,6 +37,23 @@ static int weight_stamp(const char *weights, long long *size, long long *mtime_n
     return 0;
 }
 
+int ranges_add(struct fwd_ranges *r, int *cap, const char *name, float max)
+{
+    if (r->n == *cap) {
+        const int more = *cap ? 2 * *cap : 64;
+        char(*nn)[64] = realloc(r->name, (size_t)more * sizeof *nn);
+        if (nn)
+            r->name = nn;
+        float *nm = nn ? realloc(r->max, (size_t)more * sizeof *nm) : NULL;
+        if (!nm)
+            return -1;
+        r->max = nm, *cap = more;
+    }
+    snprintf(r->name[r->n], sizeof r->name[r->n], "%s", name);
+    r->max[r->n++] = max;
+    return 0;
+}
+
 int ranges_alloc(struct fwd_ranges *r, int n)
 {
     memset(r, 0, sizeof *r);
@@ -87,20 +104,10 @@ int ranges_load(const char *path, const char *weights, struct fwd_ranges *r, cha
             rc = err_set(e, "%s: a line is not NAME MAX: %.40s", path, line);
             break;
         }
-        if (r->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char(*nn)[64] = realloc(r->name, (size_t)cap * sizeof *nn);
-            float *nm = nn ? realloc(r->max, (size_t)cap * sizeof *nm) : NULL;
-            if (nn)
-                r->name = nn;
-            if (!nm) {
-                rc = err_set(e, "out of memory");
-                break;
-            }
-            r->max = nm;
+        if (ranges_add(r, &cap, name, max)) {
+            rc = err_set(e, "out of memory");
+            break;
         }
-        snprintf(r->name[r->n], sizeof r->name[r->n], "%s", name);
-        r->max[r->n++] = max;
     }
     fclose(f);
     if (rc) {

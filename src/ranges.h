@@ -28,6 +28,10 @@ int ranges_load(const char *path, const char *weights, struct fwd_ranges *r, cha
 int ranges_save(const char *path, const char *weights, const struct fwd_ranges *r,
                 const char *method, struct err *e);
 
+/* Append (name, max), growing r's arrays (*cap: their room, 0 at first);
+ * 0 or -1 (out of memory: r unchanged). */
+int ranges_add(struct fwd_ranges *r, int *cap, const char *name, float max);
+
 /* Room for n names; 0 or -1 (out of memory). */
 int ranges_alloc(struct fwd_ranges *r, int n);
 void ranges_free(struct fwd_ranges *r);
