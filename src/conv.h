@@ -11,6 +11,18 @@
 
 #include "blk.h"
 
+/* How a SIMD kernel cuts a layer's work (conv_simd.inc); a 0 field is the
+ * kernel's own choice.  No cut changes a result: every output's sums run
+ * in the same order whichever is taken, so tune.h is free to measure which
+ * is fastest on the machine at hand. */
+struct conv_tiling {
+    int ocb;     /* output blocks per register tile */
+    int chunk;   /* input blocks per chunk, whose weights stay in L2 */
+    int bands;   /* bands of output rows per image */
+    int order;   /* CUT_BAND_MAJOR or CUT_GROUP_MAJOR: the items' order */
+};
+enum { CUT_BAND_MAJOR = 1, CUT_GROUP_MAJOR = 2 };
+
 struct conv_args {
     struct blk in;      /* [n][cb(in_c)][in_h][in_w][16]; its halo covers the padding */
     struct blk out;     /* [n][cb(out_c)][out_h][out_w][16]; its halo is written as zeros */
@@ -20,6 +32,7 @@ struct conv_args {
     int n, k, stride;
     int pad_t, pad_l;   /* zero padding; bottom/right follow from out_h/out_w */
     int relu;
+    struct conv_tiling tiling;   /* all 0: the kernel's own cut */
 };
 
 /* Floats of a packed weight array for out_c x in_c x k x k. */

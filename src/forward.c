@@ -58,11 +58,6 @@ static struct blk16 value_blk16(const struct fwd *f, int v)
     return t;
 }
 
-static size_t round_up(size_t x, size_t to)
-{
-    return (x + to - 1) / to * to;
-}
-
 /* Everything the planner tracks per layer. */
 struct slot {
     int value;      /* the value holding this layer's output */
@@ -244,46 +239,6 @@ static void plan_halos(struct fwd *f)
         if (need > in->halo)
             in->halo = need;
     }
-}
-
-/* Each direct conv's kernel: the table's where it has one for the stride. */
-static void plan_kernels(struct fwd *f)
-{
-    for (int i = 0; i < f->n_ops; i++) {
-        struct op *o = &f->op[i];
-        const unsigned s = o->stride < 32 ? 1u << o->stride : 0;
-        if (o->kind == OP_CONV && !o->int8 && !o->bf16)
-            o->conv = f->k->conv_strides & s ? f->k->conv : kernels_c.conv;
-        if (o->kind == OP_CONV && o->bf16)
-            o->conv16 = f->k->conv16 && (f->k->conv16_strides & s) &&
-                                cpu_has_extra(f->k->conv16_needs)
-                            ? f->k->conv16
-                            : kernels_c.conv16;
-        if (o->kind == OP_CONV && o->int8)
-            o->conv8 = f->k->conv8 && (f->k->conv8_strides & s) && cpu_has_extra(f->k->conv8_needs)
-                           ? f->k->conv8
-                           : kernels_c.conv8;
-    }
-}
-
-/* With fwd_opts.winograd, the 3x3 stride-1 convs Winograd is expected to
- * run faster take it; their scratch is the largest any needs, per thread. */
-static int plan_winograd(struct fwd *f, const struct fwd_opts *opts, struct err *e)
-{
-    size_t scratch = 0;
-    for (int i = 0; opts && opts->winograd && i < f->n_ops; i++) {
-        struct op *o = &f->op[i];
-        if (o->kind != OP_CONV || o->int8 || o->bf16 || !wino_applies(o->k, o->stride))
-            continue;
-        struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
-                              .n = f->batch, .k = o->k, .stride = o->stride};
-        o->wino = wino_plan(&a, omp_get_max_threads(), &o->wp);
-        if (o->wino && o->wp.threads * o->wp.scratch_floats > scratch)
-            scratch = o->wp.threads * o->wp.scratch_floats;
-    }
-    if (scratch && !(f->scratch = aligned_alloc(ALIGN, round_up(scratch * sizeof(float), ALIGN))))
-        return err_set(e, "forward: out of memory for %zu floats of Winograd scratch", scratch);
-    return 0;
 }
 
 /* Floats of an op's packed weights (w) and of its bias or shift (b; an
@@ -498,8 +453,7 @@ int fwd_plan(struct fwd **out, const struct net *n, int batch, const struct fwd_
         rc = fwd_plan_int8(f, o, e);
     if (!rc) {
         plan_halos(f);
-        plan_kernels(f);
-        rc = plan_winograd(f, o, e);
+        rc = fwd_plan_paths(f, o, e);
     }
     if (!rc) {
         f->params_bytes = params_bytes(f);
@@ -633,7 +587,7 @@ static void run_op(const struct fwd *f, const struct op *o)
         struct conv_args a = {
             .in = in, .out = out, .w = o->w, .b = o->b, .n = n,
             .k = o->k, .stride = o->stride, .pad_t = o->pad_t, .pad_l = o->pad_l,
-            .relu = o->relu,
+            .relu = o->relu, .tiling = o->tiling,
         };
         if (o->in2 >= 0)
             a.res = value_blk(f, o->in2);
@@ -757,8 +711,7 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
                  f->k->name, o->wp.groups, o->wp.group, o->wp.chunks, o->wp.ocb_chunk);
         return;
     }
-    const struct conv_args a = {.in = value_shape(f, o->in), .out = value_shape(f, o->out),
-                                .n = f->batch, .k = o->k, .stride = o->stride};
+    const struct conv_args a = conv_shape(f, o);
     const struct kernels *k = o->conv == f->k->conv ? f->k : &kernels_c;
     int at = snprintf(out, len, "direct %s, ", k->name);
     if (at > 0 && (size_t)at < len)

@@ -16,6 +16,7 @@
 #include "net.h"
 
 struct fwd;
+struct tune;
 
 enum fwd_precision { FWD_FP32, FWD_INT8, FWD_BF16 };
 
@@ -36,7 +37,10 @@ struct fwd_opts {
                                      * every convolution but the stem in bf16 (conv16.h) */
     const struct fwd_ranges *ranges;
     int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
-                     * where it is expected to be faster */
+                     * where it is faster: as tune measured, else as wino_plan expects */
+    struct tune *tune;   /* each fp32 convolution's cut as measured on this machine
+                          * (tune.h), which measures what it lacks; NULL: the
+                          * kernels' own cuts */
     const struct kernels *kernels;   /* the kernel table (kernels.h); NULL: the one
                                       * cpu_kernels() picks for this CPU */
 };

@@ -39,6 +39,8 @@ struct op {
     int wino;                /* conv: by Winograd, cut as wp; w is wino_pack's
                               * [36][cb(out_c)][cb(in_c)][16][16] */
     struct wino_plan wp;
+    struct conv_tiling tiling;   /* conv, direct: the cut tune.h measured fastest, or 0s */
+    int wino_faster;         /* conv: tune.h timed Winograd faster (1), slower (0), or not (-1) */
     void (*conv)(const struct conv_args *a);   /* conv, direct: the table's kernel for its
                                                 * stride, else the portable one */
     int int8;                /* conv: in int8 (conv8.h): in is a u8 value, w holds
@@ -88,6 +90,11 @@ struct fwd {
     void *observe_ctx;       /* fwd_observe's */
 };
 
+static inline size_t round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
 /* The value's layout without its buffer (p = NULL). */
 static inline struct blk value_shape(const struct fwd *f, int v)
 {
@@ -95,6 +102,20 @@ static inline struct blk value_shape(const struct fwd *f, int v)
     struct blk t = {NULL, x->c, x->h, x->w, x->halo};
     return t;
 }
+
+/* An fp32 convolution's shapes, as its kernel sees them (no pointers). */
+static inline struct conv_args conv_shape(const struct fwd *f, const struct op *o)
+{
+    return (struct conv_args){.in = value_shape(f, o->in), .out = value_shape(f, o->out),
+                              .n = f->batch, .k = o->k, .stride = o->stride,
+                              .pad_t = o->pad_t, .pad_l = o->pad_l, .relu = o->relu,
+                              .tiling = o->tiling};
+}
+
+/* Each convolution's kernel, its cut (opts->tune) and whether it runs by
+ * Winograd (opts->winograd), with the scratch that needs (forward_paths.c).
+ * Runs after halos, before parameters and buffers. */
+int fwd_plan_paths(struct fwd *f, const struct fwd_opts *opts, struct err *e);
 
 /* Set each value's quantizable flag and, for an int8 plan (opts->precision),
  * turn the convolutions whose input is quantizable into int8 ones reading

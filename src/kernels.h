@@ -50,6 +50,10 @@ struct kernels {
      * `bench --layers` ("tiles 4x7, chunks 2x32 in-blocks, items 8
      * band-major"); a's pointers are not used. */
     void (*conv_describe)(const struct conv_args *a, int threads, char *out, size_t len);
+    /* The cuts worth timing for a's shape on `threads` threads (its own
+     * choice first, then variations of one field each), at most max into
+     * out; returns how many.  NULL: the kernel has one way (tune.h). */
+    int (*conv_tilings)(const struct conv_args *a, int threads, struct conv_tiling *out, int max);
 
     /* ops_maxpool_c's contract */
     void (*maxpool)(const struct blk *in, const struct blk *out, int n, const struct pool_geo *g);

@@ -18,6 +18,7 @@ const struct kernels kernels_avx2 = {
     .conv = conv_simd,
     .conv_strides = CONV_SIMD_STRIDES,
     .conv_describe = conv_simd_describe,
+    .conv_tilings = conv_simd_tilings,
     .maxpool = maxpool_simd,
     .wino = wino_simd,
 };

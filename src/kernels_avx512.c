@@ -26,6 +26,7 @@ const struct kernels kernels_avx512 = {
     .conv = conv_simd,
     .conv_strides = CONV_SIMD_STRIDES,
     .conv_describe = conv_simd_describe,
+    .conv_tilings = conv_simd_tilings,
     .maxpool = maxpool_simd,
     .wino = wino_simd,
 #if defined __AVX512VNNI__ && defined __AVX512BF16__

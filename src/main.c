@@ -226,7 +226,7 @@ static int cmd_classify(int argc, char **argv)
             img_set_max_pixels(n);
             break;
         }
-        case OPT_NO_CACHE: mo.no_cache = 1; break;
+        case OPT_NO_CACHE: mo.no_cache = mo.no_tuning = 1; break;
         case OPT_WINOGRAD: mo.winograd = 1; break;
         case OPT_TIMING: timing = 1; break;
         case OPT_PRECISION: {
@@ -259,7 +259,7 @@ static int cmd_classify(int argc, char **argv)
      * can leave the child waiting on it: those load first. */
     int status = EXIT_USAGE;
     const int load_first = m->weights[0] && weights_is_keras(m->weights);
-    if ((load_first && model_load(m, &e)) ||
+    if (model_plan(m, &e) || (load_first && model_load(m, &e)) ||
         pipe_open(&pipe, argv + optind, argc - optind, &m->net.arch, &po, &e) ||
         (!load_first && model_load(m, &e))) {
         fail(e.msg);
@@ -436,10 +436,12 @@ static int cmd_bench(int argc, char **argv)
         {"runs", required_argument, 0, 'n'},  {"size", required_argument, 0, 's'},
         {"layers", no_argument, 0, 'l'},      {"format", required_argument, 0, 'f'},
         {"winograd", no_argument, 0, 'W'},    {"help", no_argument, 0, 'h'},
+        {"no-tune", no_argument, 0, 'T'},
         {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int precision = FWD_FP32;
     int batch = 1, threads = 0, runs = 10, size = 0, layers = 0, json = 0, winograd = 0, opt;
+    int no_tuning = 0;
     while ((opt = getopt_long(argc, argv, "m:w:b:t:n:f:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
@@ -462,6 +464,7 @@ static int cmd_bench(int argc, char **argv)
             break;
         case 'l': layers = 1; break;
         case 'W': winograd = 1; break;
+        case 'T': no_tuning = 1; break;
         case 'P':
             if ((precision = parse_precision(optarg, usage_bench)) < 0)
                 return EXIT_USAGE;
@@ -480,9 +483,11 @@ static int cmd_bench(int argc, char **argv)
     if (threads)
         omp_set_num_threads(threads);
     /* Bench packs every time, as a cold process would, and without a weight
-     * file it times generated weights. */
+     * file it times generated weights; it uses the tuning file as classify
+     * does (measuring, before it times, the shapes that file lacks). */
     const struct model_opts mo = {.model = model, .weights = weights, .batch = batch,
                                   .input_size = size, .winograd = winograd, .no_cache = 1,
+                                  .no_tuning = no_tuning,
                                   .random_ok = 1, .no_labels = 1,
                                   .precision = (enum fwd_precision)precision};
     struct model *m;

@@ -10,6 +10,7 @@
 #include "packed_cache.h"
 #include "ranges.h"
 #include "spec.h"
+#include "tune.h"
 #include "weights.h"
 
 /* A different input size: the resize before the centre crop scales with
@@ -135,13 +136,30 @@ static const struct fwd_ranges *int8_ranges(struct model *m, struct err *e)
     return &m->ranges;
 }
 
-int model_load(struct model *m, struct err *e)
+int model_plan(struct model *m, struct err *e)
 {
     struct fwd_opts fo = {.winograd = m->opts.winograd, .kernels = m->opts.kernels,
                           .precision = m->opts.precision};
+    if (m->fwd)
+        return 0;
     if (fo.precision == FWD_INT8 && !(fo.ranges = int8_ranges(m, e)))
         return -1;
-    if (fwd_plan(&m->fwd, &m->net, m->batch, &fo, e))
+    /* Each convolution's cut as measured on this CPU, kept in the cache;
+     * RESNET_TUNE=off: the kernels' own (results the same on any machine,
+     * --winograd's too). */
+    struct tune tune;
+    const char *env = getenv("RESNET_TUNE");
+    if (!m->opts.no_tuning && !(env && !strcmp(env, "off")))
+        tune_open(&tune), fo.tune = &tune;
+    const int rc = fwd_plan(&m->fwd, &m->net, m->batch, &fo, e);
+    if (fo.tune)
+        tune_close(&tune);
+    return rc;
+}
+
+int model_load(struct model *m, struct err *e)
+{
+    if (model_plan(m, e))
         return -1;
     struct packed_cache pc;
     const int cache = m->weights[0] && !m->opts.no_cache &&

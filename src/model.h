@@ -29,6 +29,8 @@ struct model_opts {
                              * (the resize before the crop scales with it) */
     int winograd;           /* fwd_opts.winograd */
     int no_cache;           /* neither use nor write the packed-weight cache */
+    int no_tuning;          /* neither use nor write the tuning file (tune.h): the
+                             * kernels' own cuts, Winograd where wino_plan expects it */
     int random_ok;          /* no weight file: generated weights instead of an error
                              * (bench: timing does not depend on the values) */
     int no_labels;          /* leave labels empty (bench: the names are not needed) */
@@ -55,6 +57,12 @@ struct model {
  * file is an error that says how to get one, unless o->random_ok.
  * *out is NULL after an error. */
 int model_define(struct model **out, const struct model_opts *o, struct err *e);
+
+/* Its forward plan, without weights: each convolution's cut as tune.h
+ * measured it on this CPU, timing the shapes it has not met before (so
+ * nothing else should be running then: classify plans before its decoding
+ * thread starts).  model_load calls it when the caller has not. */
+int model_plan(struct model *m, struct err *e);
 
 /* Its weights and forward plan: mapped from the packed cache when it holds
  * this file packed for this plan (the weight file is then never opened),

@@ -55,7 +55,7 @@ typedef struct resnet_options {
     int batch;      /* images per resnet_run; 0 = 1 */
     int winograd;   /* 1: 3x3 stride-1 convolutions by Winograd F(4x4,3x3) where
                      * faster (probabilities differ by ~1e-5) */
-    int no_cache;   /* 1: neither use nor write the packed-weight cache */
+    int no_cache;   /* 1: neither use nor write the cache folder (packed weights, tuning) */
     int threads;    /* > 0: omp_set_num_threads(threads), for the whole process */
     int precision;  /* RESNET_FP32 (0); RESNET_INT8: the convolutions after a ReLU in
                      * int8, with the ranges `resnet calibrate` stored for the weights

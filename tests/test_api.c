@@ -105,7 +105,7 @@ static void int8(void)
 /* probs of one image as the model module and the decoder give them */
 static void reference(const char *path, float *probs)
 {
-    const struct model_opts o = {.model = SPEC, .weights = WEIGHTS, .no_cache = 1};
+    const struct model_opts o = {.model = SPEC, .weights = WEIGHTS, .no_cache = 1, .no_tuning = 1};
     struct model *m;
     struct err e;
     struct image im;

@@ -74,7 +74,7 @@ static float *read_f32(const struct st_file *f, const char *name, long count)
 /* How the networks are opened: the kernel table and convolution path under
  * test; the preprocessing is checked under the first only, and the
  * narrower tables compare `image_limit` images per full-size case (0: all). */
-static struct model_opts opts = {.no_cache = 1, .no_labels = 1};
+static struct model_opts opts = {.no_cache = 1, .no_tuning = 1, .no_labels = 1};
 static int check_preprocessing = 1;
 
 /* One case directory; `spec` is a spec file or a built-in spec's name. */

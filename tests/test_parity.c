@@ -129,7 +129,7 @@ static void format_top(const int *idx, int k, char *buf, size_t len)
 
 /* How the networks are opened: the kernel table and the convolution path
  * under test. */
-static struct model_opts opts = {.no_cache = 1, .no_labels = 1};
+static struct model_opts opts = {.no_cache = 1, .no_tuning = 1, .no_labels = 1};
 
 /* One case directory: everything its expected files hold. */
 struct ref_case {

@@ -43,7 +43,8 @@ static int fuzz_st_open(struct model **m, const char *path, struct err *e)
         perror("writing the spec's memfd");
         abort();
     }
-    const struct model_opts o = {.model = spec, .weights = path, .no_cache = 1, .no_labels = 1};
+    const struct model_opts o = {.model = spec, .weights = path, .no_cache = 1, .no_tuning = 1,
+                                 .no_labels = 1};
     return model_open(m, &o, e);
 }
 
