@@ -6,7 +6,9 @@
 
 #include <stddef.h>
 
-/* One core's L2 in bytes: sysconf, else sysfs; 1 MiB when neither says. */
+/* One core's L2 in bytes, and the L3 it shares with its neighbours: sysfs,
+ * else sysconf; 1 MiB and 32 MiB when neither says. */
 size_t cpu_l2_bytes(void);
+size_t cpu_l3_bytes(void);
 
 #endif
