@@ -84,6 +84,32 @@ static float peak_vnni(long iters, float m, float c)
     return (float)_mm_cvtsi128_si32(_mm512_castsi512_si128(s));
 }
 
+/* The same on AVX2 CPUs with AVX-VNNI: vpdpbusd on ymm (32 per
+ * instruction), as assembly as in simd_avx2.h, in 12 chains (the VEX form
+ * reaches only ymm0-15, and x and y take two). */
+#define AVXVNNI_OPS_PER_ITER (12 * 32 * 2)
+
+#define CHAINS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+__attribute__((target("avx2")))
+static float peak_avxvnni(long iters, float m, float c)
+{
+    const __m256i x = _mm256_set1_epi32((int)(m * 100)), y = _mm256_set1_epi32((int)(c * 1000) | 1);
+#define DECL(i) __m256i a##i = _mm256_set1_epi32(i);
+#define STEP(i) __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(a##i) : "x"(x), "x"(y));
+#define SUM(i) s = _mm256_xor_si256(s, a##i);
+    CHAINS12(DECL)
+    for (long it = 0; it < iters; it++) {
+        CHAINS12(STEP)
+    }
+    __m256i s = _mm256_setzero_si256();   /* xor: the wrapped sums would overflow an int */
+    CHAINS12(SUM)
+#undef DECL
+#undef STEP
+#undef SUM
+    return (float)_mm_cvtsi128_si32(_mm256_castsi256_si128(s));
+}
+
 /* bf16 multiply-adds (vdpbf16ps: 32 per instruction) in 16 chains; the
  * operands are small bf16 values that keep the sums finite. */
 #define BF16_OPS_PER_ITER (16 * 32 * 2)
@@ -174,6 +200,8 @@ void bench_peak(int threads, enum kernel_isa isa, int lowp, struct bench_peak *p
     /* the caller's table runs here, so the CPU has its ISA */
     if (lowp == 8 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512vnni")) {
         k = peak_vnni, flops_per_iter = VNNI_OPS_PER_ITER, p->isa = "avx512vnni";
+    } else if (lowp == 8 && isa == ISA_AVX2 && __builtin_cpu_supports("avxvnni")) {
+        k = peak_avxvnni, flops_per_iter = AVXVNNI_OPS_PER_ITER, p->isa = "avxvnni";
     } else if (lowp == 16 && isa == ISA_AVX512 && __builtin_cpu_supports("avx512bf16")) {
         k = peak_bf16, flops_per_iter = BF16_OPS_PER_ITER, p->isa = "avx512bf16";
     } else if (isa == ISA_AVX512) {

@@ -32,6 +32,8 @@ int cpu_has_extra(enum isa_extra x)
         return __builtin_cpu_supports("avx512vnni");
     case EXTRA_AVX512BF16:
         return __builtin_cpu_supports("avx512bf16");
+    case EXTRA_AVXVNNI:
+        return __builtin_cpu_supports("avxvnni");
 #endif
     default:
         return 0;

@@ -691,10 +691,12 @@ void fwd_op_describe(const struct fwd *f, int i, char *out, size_t len)
     if (o->int8) {
         const struct conv8_args a = {.in = value_blk8(f, o->in), .out = value_shape(f, o->out),
                                      .n = f->batch, .k = o->k, .stride = o->stride};
-        const struct kernels *k = o->conv8 == f->k->conv8 ? f->k : &kernels_c;
+        const int plain = o->conv8 == f->k->conv8_plain;
+        const struct kernels *k = o->conv8 == f->k->conv8 || plain ? f->k : &kernels_c;
         int at = snprintf(out, len, "int8 %s, ", k->name);
         if (at > 0 && (size_t)at < len)
-            k->conv8_describe(&a, omp_get_max_threads(), out + at, len - (size_t)at);
+            (plain ? k->conv8_plain_describe : k->conv8_describe)(&a, omp_get_max_threads(),
+                                                                  out + at, len - (size_t)at);
         return;
     }
     if (o->bf16) {

@@ -22,10 +22,13 @@ static void plan_kernels(struct fwd *f)
                                 cpu_has_extra(f->k->conv16_needs)
                             ? f->k->conv16
                             : kernels_c.conv16;
-        if (o->kind == OP_CONV && o->int8)
-            o->conv8 = f->k->conv8 && (f->k->conv8_strides & s) && cpu_has_extra(f->k->conv8_needs)
-                           ? f->k->conv8
-                           : kernels_c.conv8;
+        if (o->kind == OP_CONV && o->int8) {
+            const int simd = f->k->conv8 && (f->k->conv8_strides & s);
+            o->conv8 = !simd                                ? kernels_c.conv8
+                       : cpu_has_extra(f->k->conv8_needs) ? f->k->conv8
+                       : f->k->conv8_plain                ? f->k->conv8_plain
+                                                          : kernels_c.conv8;
+        }
     }
 }
 

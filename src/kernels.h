@@ -36,6 +36,7 @@ enum isa_extra {
     EXTRA_NONE,
     EXTRA_AVX512VNNI,
     EXTRA_AVX512BF16,
+    EXTRA_AVXVNNI,      /* the VEX-encoded vpdpbusd on ymm (AVX2 CPUs: Alder Lake, Zen 5) */
 };
 
 struct kernels {
@@ -68,6 +69,10 @@ struct kernels {
     unsigned conv8_strides;
     enum isa_extra conv8_needs;
     void (*conv8_describe)(const struct conv8_args *a, int threads, char *out, size_t len);
+    /* conv8's contract, bit for bit, on CPUs without conv8_needs (the same
+     * sums without VNNI); NULL: those get the portable kernel. */
+    void (*conv8_plain)(const struct conv8_args *a);
+    void (*conv8_plain_describe)(const struct conv8_args *a, int threads, char *out, size_t len);
 
     /* conv16_forward_c's contract, within conv16.h's bound (the order of
      * the fp32 sums), likewise for strides, CPU extension and fallback. */

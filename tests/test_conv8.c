@@ -4,9 +4,10 @@
  * weights itself (per output channel, max |w| / 127, round half to even),
  * sums the u8 x s8 products in 64-bit integers with bounds tests for the
  * padding, and applies conv8.h's epilogue; the portable blocked kernel must
- * equal it bit for bit, in both outputs (fp32 and u8), and the SIMD kernel
- * of every table whose int8 kernel this CPU runs must equal the portable
- * one bit for bit.  Shapes: 1x1 and 3x3, strides 1 and 2, channel counts
+ * equal it bit for bit, in both outputs (fp32 and u8), and the SIMD kernels
+ * of every table this CPU runs must equal the portable one bit for bit: the
+ * VNNI one where the CPU has the instruction, and the plain one (vpmaddwd,
+ * for CPUs without it) everywhere.  Shapes: 1x1 and 3x3, strides 1 and 2, channel counts
  * that are and are not multiples of 16, batch 1 and 3, residual, ReLU, and
  * every tile edge of a 56-wide row.  Output buffers start as 0xff bytes / NaN,
  * so an unwritten halo or spare lane fails.  Then the fp32 -> u8 step:
@@ -156,9 +157,12 @@ static void run_case(const struct case8 *c)
 
     const struct kernels *tables[ISA_N];
     const int nt = cpu_kernel_tables(tables);
-    for (int t = nt - 1; t >= 0; t--) {   /* the portable table first */
+    /* the portable table first; each SIMD table's VNNI kernel where the CPU
+     * has it, and its plain one (vpmaddwd) on any CPU of its ISA */
+    for (int t = nt - 1, v = 0; t >= 0; v = !v, t -= !v) {
         const struct kernels *k = tables[t];
-        if (!k->conv8 || !cpu_has_extra(k->conv8_needs) || !(k->conv8_strides >> c->s & 1))
+        void (*conv8)(const struct conv8_args *) = v ? k->conv8_plain : k->conv8;
+        if (!conv8 || (!v && !cpu_has_extra(k->conv8_needs)) || !(k->conv8_strides >> c->s & 1))
             continue;
         float *ob = NULL;
         uint8_t *ob8 = NULL;
@@ -167,11 +171,11 @@ static void run_case(const struct case8 *c)
             a.out = blk_new(c->out_c, oh, ow, 1, c->n, &ob);
         if (c->outs & 2)
             a.out8 = blk8_new(c->out_c, oh, ow, 2, c->n, &ob8);
-        k->conv8(&a);
+        conv8(&a);
         int same = (!ob || blk_bits_equal(&a.out, ob, want, c->n)) &&
                    (!ob8 || blk8_equal(&a.out8, ob8, want8, c->n));
-        CHECK(same, "%s: %s equals the naive int8 convolution bit for bit, halo and spare "
-              "lanes zero", name, k->name);
+        CHECK(same, "%s: %s%s equals the naive int8 convolution bit for bit, halo and spare "
+              "lanes zero", name, k->name, v ? " (vpmaddwd, no VNNI)" : "");
         free(ob), free(ob8);
     }
     free(in), free(w), free(bias), free(scale), free(res), free(want), free(want8);
