@@ -44,9 +44,10 @@ static inline float *blk_at(const struct blk *t, int i, int cb, int y, int x)
  * the range starts at the first (ends at the last) row.  A producer calls it
  * for the rows it writes, inside its own split of the work, so each halo
  * element is written by exactly one thread.  The layout's p is `base`,
- * whose elements are `elem` bytes (floats here, bytes for conv8.h's u8). */
-static inline void blk_zero_halo_of(void *base, size_t elem, const struct blk *t, int i, int cb0,
-                                    int cb1, int y0, int y1)
+ * whose elements are `elem` bytes (floats here, bytes for conv8.h's u8),
+ * and every byte of the halo is `byte` (0: zeros; a u8 zero point). */
+static inline void blk_fill_halo_of(void *base, size_t elem, const struct blk *t, int i, int cb0,
+                                    int cb1, int y0, int y1, int byte)
 {
     const int hl = t->halo;
     if (!hl)
@@ -57,12 +58,12 @@ static inline void blk_zero_halo_of(void *base, size_t elem, const struct blk *t
                       (ptrdiff_t)(y) * (ptrdiff_t)row + (ptrdiff_t)(x) * BLK * (ptrdiff_t)elem)
     for (int cb = cb0; cb < cb1; cb++) {
         if (y0 == 0)
-            memset(AT(cb, -hl, -hl), 0, (size_t)hl * row);
+            memset(AT(cb, -hl, -hl), byte, (size_t)hl * row);
         if (y1 == t->h)
-            memset(AT(cb, t->h, -hl), 0, (size_t)hl * row);
+            memset(AT(cb, t->h, -hl), byte, (size_t)hl * row);
         for (int y = y0; y < y1; y++) {
-            memset(AT(cb, y, -hl), 0, side);
-            memset(AT(cb, y, t->w), 0, side);
+            memset(AT(cb, y, -hl), byte, side);
+            memset(AT(cb, y, t->w), byte, side);
         }
     }
 #undef AT
@@ -70,7 +71,7 @@ static inline void blk_zero_halo_of(void *base, size_t elem, const struct blk *t
 
 static inline void blk_zero_halo(const struct blk *t, int i, int cb0, int cb1, int y0, int y1)
 {
-    blk_zero_halo_of(t->p, sizeof(float), t, i, cb0, cb1, y0, y1);
+    blk_fill_halo_of(t->p, sizeof(float), t, i, cb0, cb1, y0, y1, 0);
 }
 
 #endif

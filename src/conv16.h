@@ -38,7 +38,7 @@ static inline uint16_t *blk16_at(const struct blk16 *t, int i, int cb, int y, in
 
 static inline void blk16_zero_halo(const struct blk16 *t, int i, int cb0, int cb1, int y0, int y1)
 {
-    blk_zero_halo_of(t->p, sizeof(uint16_t), &t->shape, i, cb0, cb1, y0, y1);
+    blk_fill_halo_of(t->p, sizeof(uint16_t), &t->shape, i, cb0, cb1, y0, y1, 0);
 }
 
 static inline uint16_t bf16_of(float x)

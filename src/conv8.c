@@ -100,17 +100,35 @@ void conv8_describe_c(const struct conv8_args *a, int threads, char *out, size_t
     snprintf(out, len, "rows %d", a->n * blk_cb(shape) * shape->h);
 }
 
-void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int n)
+void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int zero, int n)
 {
-    const int cb_n = blk_cb(in), h = in->h, w = in->w;
+    const float z = (float)zero;
+    const int cb_n = blk_cb(in), h = in->h, w = in->w, live_last = in->c - (cb_n - 1) * BLK;
 #pragma omp parallel for collapse(3) schedule(static)
     for (int i = 0; i < n; i++)
         for (int cb = 0; cb < cb_n; cb++)
             for (int y = 0; y < h; y++) {
                 const float *x = blk_at(in, i, cb, y, 0);
                 uint8_t *q = blk8_at(out, i, cb, y, 0);
-                for (int j = 0; j < w * BLK; j++)
-                    q[j] = conv8_u8(x[j] * inv);
-                blk8_zero_halo(out, i, cb, cb + 1, y, y + 1);
+                /* the last block's spare lanes are 0 (blk.h): q = zero */
+                const int live = cb == cb_n - 1 ? live_last : BLK;
+                for (int px = 0; px < w; px++, x += BLK, q += BLK) {
+                    for (int j = 0; j < live; j++)
+                        q[j] = conv8_u8(x[j] * inv + z);
+                    memset(q + live, zero, (size_t)(BLK - live));
+                }
+                blk_fill_halo_of(out->p, 1, &out->shape, i, cb, cb + 1, y, y + 1, zero);
             }
+}
+
+long conv8_weight_sum(const int8_t *packed, int out_c, int in_c, int k, int oc)
+{
+    (void)out_c;
+    /* [cb(out_c)][cb(in_c)][k][k][4][16 out][4 in] */
+    const int icb_n = (in_c + BLK - 1) / BLK;
+    const int8_t *p = packed + (size_t)(oc / BLK) * icb_n * k * k * BLK * BLK + (oc % BLK) * 4;
+    long sum = 0;
+    for (size_t g = 0; g < (size_t)icb_n * k * k * 4; g++, p += 4 * BLK)
+        sum += p[0] + p[1] + p[2] + p[3];
+    return sum;
 }

@@ -69,10 +69,17 @@ void conv8_forward_c(const struct conv8_args *a);
 /* conv8_forward_c's work split, for bench --layers (kernels.h). */
 void conv8_describe_c(const struct conv8_args *a, int threads, char *out, size_t len);
 
-/* out (u8, scale 1/inv) = rne(min(max(in * inv, 0), 255)) over n images,
- * halo included: the fp32 -> u8 step in front of an int8 convolution whose
- * input no int8 convolution wrote. */
-void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int n);
+/* out (u8, scale 1/inv, zero point `zero`: real = (q - zero) / inv) =
+ * rne(min(max(in * inv + zero, 0), 255)) over n images, halo included (it
+ * holds `zero`, the real 0 that padding reads): the fp32 -> u8 step in
+ * front of an int8 convolution whose input no int8 convolution wrote.  A
+ * zero point other than 0 is for an input that can be negative (the
+ * network's input, read by the stem); the convolution then takes
+ * scale x zero x conv8_weight_sum off its bias. */
+void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int zero, int n);
+
+/* The sum of output channel oc's packed int8 weights (conv8_pack's). */
+long conv8_weight_sum(const int8_t *packed, int out_c, int in_c, int k, int oc);
 
 /* rne(min(max(x, 0), 255)): the u8 every kernel stores for x. */
 static inline uint8_t conv8_u8(float x)
@@ -86,7 +93,7 @@ static inline uint8_t conv8_u8(float x)
 
 static inline void blk8_zero_halo(const struct blk8 *t, int i, int cb0, int cb1, int y0, int y1)
 {
-    blk_zero_halo_of(t->p, 1, &t->shape, i, cb0, cb1, y0, y1);
+    blk_fill_halo_of(t->p, 1, &t->shape, i, cb0, cb1, y0, y1, 0);
 }
 
 #endif

@@ -342,8 +342,15 @@ static int fold_weights(struct fwd *f, struct err *e)
             if (o->int8) {
                 /* the weights' scale per channel times the input's */
                 conv8_pack((int8_t *)o->w, o->scale8, l->w, sc_of, l->out_c, l->in_c, o->k);
-                for (size_t oc = 0; oc < lanes; oc++)
+                const int zero = f->val[o->in].zero;
+                for (size_t oc = 0; oc < lanes; oc++) {
                     o->scale8[oc] = (float)((double)f->val[o->in].scale * o->scale8[oc]);
+                    /* an input with a zero point: its sums hold zero x the weights' sum */
+                    if (zero && oc < (size_t)l->out_c)
+                        o->b[oc] = (float)(o->b[oc] - (double)o->scale8[oc] * zero *
+                                   conv8_weight_sum((int8_t *)o->w, l->out_c, l->in_c, o->k,
+                                                    (int)oc));
+                }
             } else if (o->bf16)
                 conv16_pack((uint16_t *)o->w, l->w, sc_of, l->out_c, l->in_c, o->k);
             else if (o->wino)
@@ -518,8 +525,10 @@ uint64_t fwd_params_layout(const struct fwd *f)
                              o->wino, o->int8, o->bf16};
         const float eps = bn ? bn->eps : o->kind == OP_AFFINE ? l->eps : 0;
         h = hash_bytes(h, shape, sizeof shape);
-        if (o->int8)   /* the input's scale is in scale8 */
+        if (o->int8) {   /* the input's scale is in scale8, its zero point in b */
             h = hash_bytes(h, &f->val[o->in].scale, sizeof(float));
+            h = hash_bytes(h, &f->val[o->in].zero, sizeof(int));
+        }
         h = hash_bytes(h, &eps, sizeof eps);
         h = hash_bytes(h, l->name, strlen(l->name) + 1);
         h = hash_bytes(h, l->tensor, strlen(l->tensor) + 1);
@@ -603,7 +612,7 @@ static void run_op(const struct fwd *f, const struct op *o)
             conv16_convert(&in, &h, n);
         } else {
             const struct blk8 q = value_blk8(f, o->out);
-            conv8_quantize(&in, &q, 1 / f->val[o->out].scale, n);
+            conv8_quantize(&in, &q, 1 / f->val[o->out].scale, f->val[o->out].zero, n);
         }
         break;
     case OP_AFFINE:

@@ -36,6 +36,9 @@ struct fwd_opts {
                                      * ReLU in int8 (conv8.h), with ranges; FWD_BF16:
                                      * every convolution but the stem in bf16 (conv16.h) */
     const struct fwd_ranges *ranges;
+    float input_lo, input_hi;   /* int8, lo < hi: the range of the network's input as its
+                                 * preprocessing makes it; the stem then runs in int8 too,
+                                 * its u8 input with a zero point (conv8_quantize) */
     int winograd;   /* 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (winograd.h)
                      * where it is faster: as tune measured, else as wino_plan expects */
     struct tune *tune;   /* each fp32 convolution's cut as measured on this machine

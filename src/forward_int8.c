@@ -4,8 +4,10 @@
  *
  * A convolution runs in int8 when its input is never negative -- it
  * follows a ReLU, directly or through a pool -- so that u8 with zero point
- * 0 holds it; the 3-channel stem reads the normalised image and stays fp32,
- * as do the pools, the global pool and the classifier.  A quantizable
+ * 0 holds it; and the stem, which reads the normalised image, when the
+ * caller gives that image's range (fwd_opts.input_lo/hi: what the
+ * preprocessing can produce, so no calibration), as u8 with a zero point.
+ * The pools, the global pool and the classifier stay fp32.  A quantizable
  * value whose only readers are int8 convolutions is stored as u8 alone
  * (inside a bottleneck: conv1 -> conv2 -> conv3).  One that something also
  * reads in fp32 -- the residual stream, which an add or a later residual
@@ -20,6 +22,7 @@
  * (in int8 plans too: its int8 error, measured on the parity photos, was
  * several times the convolutions'), so its weights, a quarter of resnet50's,
  * are not kept in fp32. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +79,9 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
     }
     if (!int8 && !bf16)
         goto done;
+    /* the stem reads the network's input (op 0's), which can be negative:
+     * u8 with a zero point, over the range the preprocessing gives it */
+    const int stem_int8 = int8 && opts->input_lo < opts->input_hi && f->op[0].kind == OP_INPUT;
 
     /* bf16: every convolution but the stem, whose few input channels fp32
      * computes without the spare lanes a bf16 block would multiply */
@@ -83,7 +89,8 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
         twin[v] = -1;
     for (int i = 0; i < n_ops; i++) {
         struct op *o = &f->op[i];
-        o->int8 = int8 && o->kind == OP_CONV && f->val[o->in].quantizable;
+        o->int8 = int8 && o->kind == OP_CONV &&
+                  (f->val[o->in].quantizable || (stem_int8 && o->in == f->op[0].out));
         /* bf16 plans, and int8 ones for the classifier, whose int8 error the
          * parity photos show to be several times its convolutions' */
         o->bf16 = (bf16 || o->kind == OP_DENSE) && (o->kind == OP_CONV || o->kind == OP_DENSE) &&
@@ -114,7 +121,12 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
             goto done;
         }
         float scale = 0;
-        if (!as_bf16) {
+        int zero = 0;
+        if (!as_bf16 && o->kind == OP_INPUT) {
+            const float lo = opts->input_lo < 0 ? opts->input_lo : 0, hi = opts->input_hi;
+            scale = (hi - lo) / 255;
+            zero = (int)lrintf(-lo / scale);
+        } else if (!as_bf16) {
             const float max = range_of(opts->ranges, o->l->name);
             if (max < 0) {
                 rc = err_set(e, "int8: no calibrated range for %s (the output of %s); run "
@@ -134,6 +146,7 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
         const int t = f->n_vals++;
         f->val[t] = *v;
         f->val[t].u8 = !as_bf16, f->val[t].bf16 = as_bf16, f->val[t].scale = scale;
+        f->val[t].zero = zero;
         f->val[t].halo = 0;
         f->val[t].last_use = -1, f->val[t].quantizable = 0;
         twin[o->out] = t;

@@ -61,6 +61,7 @@ struct value {
     int u8;                  /* bytes (conv8.h's blk8), real = q * scale; else floats */
     int bf16;                /* bfloat16s (conv16.h's blk16) */
     float scale;
+    int zero;                /* u8: the zero point, real = (q - zero) * scale (the input's) */
     int quantizable;         /* fp32: >= 0 and read by a convolution, so an int8 plan
                               * quantizes it (calibration measures these) */
 };

@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "fetch.h"
 #include "packed_cache.h"
+#include "preprocess.h"
 #include "ranges.h"
 #include "spec.h"
 #include "tune.h"
@@ -144,6 +145,9 @@ int model_plan(struct model *m, struct err *e)
         return 0;
     if (fo.precision == FWD_INT8 && !(fo.ranges = int8_ranges(m, e)))
         return -1;
+    /* int8's stem reads the image in u8 over the range its preprocessing gives */
+    if (fo.precision == FWD_INT8)
+        img_value_range(&m->net.arch.pre, &fo.input_lo, &fo.input_hi);
     /* Each convolution's cut as measured on this CPU, kept in the cache;
      * RESNET_TUNE=off: the kernels' own (results the same on any machine,
      * --winograd's too). */

@@ -160,6 +160,17 @@ static float normalise(const struct preprocess *p, int c, float v)
     }
 }
 
+void img_value_range(const struct preprocess *p, float *lo, float *hi)
+{
+    *lo = INFINITY, *hi = -INFINITY;
+    for (int c = 0; c < 3; c++)
+        for (int v = 0; v <= 1; v++) {
+            const float x = normalise(p, c, (float)v);
+            *lo = x < *lo ? x : *lo;
+            *hi = x > *hi ? x : *hi;
+        }
+}
+
 /* The same for an unfiltered byte, with Keras's float32 arithmetic
  * (x - mean, x / 127.5 - 1) or ToTensor's x / 255. */
 static float normalise_byte(const struct preprocess *p, int c, unsigned char v)

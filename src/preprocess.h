@@ -38,6 +38,10 @@ struct preprocess {
  * shrinks on its own), 0 (full size) when nothing is resized. */
 int img_min_short(const struct preprocess *p, int out_h, int out_w);
 
+/* The smallest and largest value img_to_tensor can write (over the three
+ * channels): the normalisation of a 0 and of a full-scale pixel. */
+void img_value_range(const struct preprocess *p, float *lo, float *hi);
+
 /* dst: [3][out_h][out_w], channel-planar, normalised as p->mode says (RGB;
  * BGR for Keras's "caffe").  p->fit PRE_FIT_CROP is torchvision's resize and
  * centre crop, PRE_FIT_STRETCH Keras's load_img(target_size=(out_h, out_w)). */

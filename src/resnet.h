@@ -111,7 +111,9 @@ RESNET_API int resnet_preprocess_rgb(const resnet_model *m, const unsigned char 
                                      int height, int stride, float *tensor, resnet_error *err);
 
 /* The forward pass: input [batch][3][height][width] preprocessed ->
- * [batch][classes] probabilities, owned by m and valid until its next run. */
+ * [batch][classes] probabilities, owned by m and valid until its next run.
+ * With RESNET_INT8 the input is read as u8 over the range the model's
+ * preprocessing produces: values outside it are clamped to it. */
 RESNET_API const float *resnet_run(resnet_model *m, const float *input);
 
 /* The indices of the k largest of probs[0..classes), largest first (ties:

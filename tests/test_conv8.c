@@ -206,6 +206,7 @@ static void conv8_tests(void)
         {2, 64, 256, 14, 56, 1, 1, 0, 1, 1, 3},
         {1, 512, 512, 7, 7, 3, 1, 1, 0, 1, 2},
         {1, 256, 512, 14, 14, 1, 2, 0, 0, 0, 1},
+        {2, 3, 64, 38, 38, 7, 2, 3, 0, 1, 1},   /* the stem: one live group of 4 channels */
     };
     for (size_t i = 0; i < sizeof real / sizeof *real; i++)
         run_case(&real[i]);
@@ -234,10 +235,47 @@ static void quantize_tests(void)
     ops_from_planar(x, &in, n);
     uint8_t *base8;
     struct blk8 out = blk8_new(c, h, w, 2, n, &base8);
-    conv8_quantize(&in, &out, 4.0f, n);
+    conv8_quantize(&in, &out, 4.0f, 0, n);
     CHECK(blk8_equal(&out, base8, want, n),
           "conv8_quantize: half to even (2.5 -> 2, 3.5 -> 4), clamped to 0..255, halo zero");
     free(x), free(want), free(base), free(base8);
+}
+
+/* With a zero point (the stem's input): q = rne(x * inv + zero) clamped,
+ * and every byte that is not a live channel of a pixel -- the halo, the
+ * spare lanes of the last block -- the zero point, the real 0 that padding
+ * must read. */
+static void quantize_zero_tests(void)
+{
+    const int c = 3, h = 5, w = 7, n = 2, zero = 113;
+    const size_t count = (size_t)n * c * h * w;
+    float *x = malloc(count * sizeof *x);
+    for (size_t i = 0; i < count; i++)
+        x[i] = frand() * 3.0f;   /* -3 .. 3: below, inside and above the u8 range */
+    float *base;
+    struct blk in = blk_new(c, h, w, 1, n, &base);
+    ops_from_planar(x, &in, n);
+    uint8_t *base8;
+    struct blk8 out = blk8_new(c, h, w, 2, n, &base8);
+    const float inv = 40.0f;
+    conv8_quantize(&in, &out, inv, zero, n);
+    int ok = 1;
+    const size_t bytes = blk_floats(&out.shape, n);
+    for (size_t b = 0; b < bytes; b++) {
+        const long at = (long)b - (long)blk_origin(&out.shape);   /* from pixel (0,0) */
+        const long img = at / (long)blk_image(&out.shape), rest = at % (long)blk_image(&out.shape);
+        const long y = rest / (long)blk_row(&out.shape) - 0, xx = rest % (long)blk_row(&out.shape);
+        const long px = xx / BLK, lane = xx % BLK;
+        int want = zero;
+        if (at >= 0 && y < h && px < w && lane < c && img < n) {
+            const float v = x[(((size_t)img * c + lane) * h + y) * w + px];
+            want = conv8_u8(v * inv + (float)zero);
+        }
+        ok &= base8[b] == want;
+    }
+    CHECK(ok, "conv8_quantize with zero point %d: rne(x * inv + zero) clamped, the halo and "
+          "spare lanes the zero point", zero);
+    free(x), free(base), free(base8);
 }
 
 int main(void)
@@ -245,5 +283,6 @@ int main(void)
     frand_seed(8);
     conv8_tests();
     quantize_tests();
+    quantize_zero_tests();
     return CHECK_DONE();
 }

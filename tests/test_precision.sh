@@ -12,7 +12,10 @@
 # measured differences (bench/README.md, "int8 accuracy") with a margin of
 # about 2.5x, not fp32's 1e-4: measured largest |p_int8 - p_fp32| 0.011
 # (resnet18), 0.012 (resnet50), 0.107 (keras_resnet50v2, whose generated
-# weights give sharper, more sensitive outputs); |p_bf16 - p_fp32| 0.0065,
+# weights give sharper, more sensitive outputs) with the stem in fp32, and
+# 0.0172, 0.0272, 0.0397 since the stem reads its input in u8 too (int8
+# results are the same bits on every machine; resnet50's margin is then
+# 1.1x: its tolerance was kept, not widened); |p_bf16 - p_fp32| 0.0065,
 # 0.0070, 0.033; resnet50's int8 top-1 differs from fp32 on astronaut.png,
 # where its two best classes are close (bf16's did too before its classifier
 # was bf16, hence at least 3 of 4 there as well).
