@@ -34,7 +34,7 @@ struct fwd_ranges {
 struct fwd_opts {
     enum fwd_precision precision;   /* FWD_INT8: every convolution whose input follows a
                                      * ReLU in int8 (conv8.h), with ranges; FWD_BF16:
-                                     * every convolution but the stem in bf16 (conv16.h) */
+                                     * every convolution in bf16 (conv16.h) */
     const struct fwd_ranges *ranges;
     float input_lo, input_hi;   /* int8, lo < hi: the range of the network's input as its
                                  * preprocessing makes it; the stem then runs in int8 too,

@@ -16,8 +16,8 @@
  * int8 convolution that produces it, or by a QUANT op after any other
  * producer (the stem's max pool, a pre-activation BatchNorm).
  *
- * bf16 needs no ranges and no sign: every convolution but the stem reads a
- * bf16 value, stored and twinned by the same rules.  In both, the
+ * bf16 needs no ranges and no sign: every convolution reads a bf16 value,
+ * stored and twinned by the same rules.  In both, the
  * classifier after a global pool is a bf16 1x1 convolution of a 1x1 image
  * (in int8 plans too: its int8 error, measured on the parity photos, was
  * several times the convolutions'), so its weights, a quarter of resnet50's,
@@ -83,8 +83,8 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
      * u8 with a zero point, over the range the preprocessing gives it */
     const int stem_int8 = int8 && opts->input_lo < opts->input_hi && f->op[0].kind == OP_INPUT;
 
-    /* bf16: every convolution but the stem, whose few input channels fp32
-     * computes without the spare lanes a bf16 block would multiply */
+    /* bf16: every convolution, the stem too (its kernel skips the pairs of
+     * spare lanes of its 3-channel input) */
     for (int v = 0; v < n_vals; v++)
         twin[v] = -1;
     for (int i = 0; i < n_ops; i++) {
@@ -93,8 +93,7 @@ int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e)
                   (f->val[o->in].quantizable || (stem_int8 && o->in == f->op[0].out));
         /* bf16 plans, and int8 ones for the classifier, whose int8 error the
          * parity photos show to be several times its convolutions' */
-        o->bf16 = (bf16 || o->kind == OP_DENSE) && (o->kind == OP_CONV || o->kind == OP_DENSE) &&
-                  f->val[o->in].c >= BLK;
+        o->bf16 = (bf16 && o->kind == OP_CONV) || (o->kind == OP_DENSE && f->val[o->in].c >= BLK);
         if (o->kind == OP_DENSE && o->bf16)
             o->kind = OP_CONV, o->k = o->stride = 1;   /* a 1x1 convolution of a 1x1 image */
         if (o->bf16)

@@ -121,7 +121,7 @@ int fwd_plan_paths(struct fwd *f, const struct fwd_opts *opts, struct err *e);
 /* Set each value's quantizable flag and, for an int8 plan (opts->precision),
  * turn the convolutions whose input is quantizable into int8 ones reading
  * its u8 twin, with QUANT ops where no int8 convolution writes the twin;
- * for a bf16 plan likewise every convolution but the stem, with bf16
+ * for a bf16 plan likewise every convolution, with bf16
  * twins (forward_int8.c).  Runs after the ops are planned, before halos and
  * buffers; ops and values have room for twice the layers. */
 int fwd_plan_int8(struct fwd *f, const struct fwd_opts *opts, struct err *e);

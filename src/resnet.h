@@ -57,10 +57,10 @@ typedef struct resnet_options {
                      * faster (probabilities differ by ~1e-5) */
     int no_cache;   /* 1: neither use nor write the cache folder (packed weights, tuning) */
     int threads;    /* > 0: omp_set_num_threads(threads), for the whole process */
-    int precision;  /* RESNET_FP32 (0); RESNET_INT8: the convolutions after a ReLU in
-                     * int8, with the ranges `resnet calibrate` stored for the weights
-                     * (none: resnet_open fails, saying so); RESNET_BF16: every
-                     * convolution but the stem in bf16 */
+    int precision;  /* RESNET_FP32 (0); RESNET_INT8: the convolutions after a ReLU, and
+                     * the stem, in int8, with the ranges `resnet calibrate` stored for
+                     * the weights (none: resnet_open fails, saying so); RESNET_BF16:
+                     * every convolution in bf16 */
 } resnet_options;
 
 #define RESNET_FP32 0

@@ -187,6 +187,7 @@ static void conv16_tests(void)
         {2, 64, 256, 14, 56, 1, 1, 0, 1, 1, 3},
         {1, 512, 512, 7, 7, 3, 1, 1, 0, 1, 2},
         {1, 256, 512, 14, 14, 1, 2, 0, 0, 0, 1},
+        {2, 3, 64, 38, 38, 7, 2, 3, 0, 1, 1},   /* the stem: two live pairs of channels */
     };
     for (size_t i = 0; i < sizeof real / sizeof *real; i++)
         run_case(&real[i]);
