@@ -99,6 +99,10 @@ void tune_open(struct tune *t)
         t->path[0] = 0;
         return;
     }
+    /* Measure only what can be kept: else every process would pay for it. */
+    char sub[PATH_MAX + 8];
+    snprintf(sub, sizeof sub, "%s/tuning", dir);
+    t->measure = cache_make_dir(sub, &e) == 0 && access(sub, W_OK) == 0;
     FILE *f = fopen(t->path, "r");
     if (!f)
         return;
@@ -311,7 +315,7 @@ void tune_conv(struct tune *t, const struct kernels *k, const struct conv_args *
         return;
     }
     *out = (struct tune_choice){.wino = -1};
-    if (!measure(k, a, residual, threads, winograd, out))
+    if (!t->measure || !measure(k, a, residual, threads, winograd, out))
         return;
     if (r || (r = add_row(t))) {
         snprintf(r->key, sizeof r->key, "%s", key);

@@ -39,12 +39,14 @@ struct tune {
     struct tune_row *row;
     int n, cap;
     int changed;                 /* rows measured since tune_open: tune_close writes */
+    int measure;                 /* the file can be written: shapes it lacks are measured */
     char path[PATH_MAX];         /* the file; "" without a cache folder */
 };
 
 /* The file of this CPU, read when it exists and was written by this binary
- * (else empty).  Never fails: without a cache folder t->path is "", and
- * tune_conv still measures, for this process only. */
+ * (else empty).  Never fails: without a cache folder, or one that cannot be
+ * written, tune_conv measures nothing (what it measured could not be kept,
+ * and every process would pay for it again) and the kernels' own cuts run. */
 void tune_open(struct tune *t);
 
 /* Write t back when it gained rows (a temporary file renamed into place,
@@ -54,7 +56,8 @@ void tune_close(struct tune *t);
 
 /* The choice for the convolution a describes (its shapes, n, k, stride,
  * padding and relu; its pointers are not used; `residual`: it adds one),
- * run by k's conv on `threads` threads: stored, else measured and stored.
+ * run by k's conv on `threads` threads: stored, else measured and stored
+ * (when t->measure; else the kernel's own cut, wino -1).
  * `winograd`: also time Winograd, when wino_plan takes the shape. */
 void tune_conv(struct tune *t, const struct kernels *k, const struct conv_args *a, int residual,
                int threads, int winograd, struct tune_choice *out);
