@@ -121,9 +121,8 @@ void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int
             }
 }
 
-long conv8_weight_sum(const int8_t *packed, int out_c, int in_c, int k, int oc)
+long conv8_weight_sum(const int8_t *packed, int in_c, int k, int oc)
 {
-    (void)out_c;
     /* [cb(out_c)][cb(in_c)][k][k][4][16 out][4 in] */
     const int icb_n = (in_c + BLK - 1) / BLK;
     const int8_t *p = packed + (size_t)(oc / BLK) * icb_n * k * k * BLK * BLK + (oc % BLK) * 4;

@@ -79,7 +79,7 @@ void conv8_describe_c(const struct conv8_args *a, int threads, char *out, size_t
 void conv8_quantize(const struct blk *in, const struct blk8 *out, float inv, int zero, int n);
 
 /* The sum of output channel oc's packed int8 weights (conv8_pack's). */
-long conv8_weight_sum(const int8_t *packed, int out_c, int in_c, int k, int oc);
+long conv8_weight_sum(const int8_t *packed, int in_c, int k, int oc);
 
 /* rne(min(max(x, 0), 255)): the u8 every kernel stores for x. */
 static inline uint8_t conv8_u8(float x)

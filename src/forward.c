@@ -348,8 +348,7 @@ static int fold_weights(struct fwd *f, struct err *e)
                     /* an input with a zero point: its sums hold zero x the weights' sum */
                     if (zero && oc < (size_t)l->out_c)
                         o->b[oc] = (float)(o->b[oc] - (double)o->scale8[oc] * zero *
-                                   conv8_weight_sum((int8_t *)o->w, l->out_c, l->in_c, o->k,
-                                                    (int)oc));
+                                   conv8_weight_sum((int8_t *)o->w, l->in_c, o->k, (int)oc));
                 }
             } else if (o->bf16)
                 conv16_pack((uint16_t *)o->w, l->w, sc_of, l->out_c, l->in_c, o->k);

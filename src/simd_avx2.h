@@ -35,24 +35,20 @@ static inline v16 v_fma(v16 w, vb x, v16 acc)
     acc.hi = _mm256_fmadd_ps(w.hi, x, acc.hi);
     return acc;
 }
-static inline v16 v_add(v16 a, v16 b)
-{
-    a.lo = _mm256_add_ps(a.lo, b.lo);
-    a.hi = _mm256_add_ps(a.hi, b.hi);
-    return a;
-}
-static inline v16 v_sub(v16 a, v16 b)
-{
-    a.lo = _mm256_sub_ps(a.lo, b.lo);
-    a.hi = _mm256_sub_ps(a.hi, b.hi);
-    return a;
-}
-static inline v16 v_max(v16 a, v16 b)
-{
-    a.lo = _mm256_max_ps(a.lo, b.lo);
-    a.hi = _mm256_max_ps(a.hi, b.hi);
-    return a;
-}
+/* An operation of two v16s: the same ymm instruction on both halves. */
+#define V16_BINARY(name, op)                                                             \
+    static inline v16 name(v16 a, v16 b)                                                 \
+    {                                                                                    \
+        a.lo = op(a.lo, b.lo);                                                           \
+        a.hi = op(a.hi, b.hi);                                                           \
+        return a;                                                                        \
+    }
+V16_BINARY(v_add, _mm256_add_ps)
+V16_BINARY(v_sub, _mm256_sub_ps)
+V16_BINARY(v_max, _mm256_max_ps)
+V16_BINARY(v_mul, _mm256_mul_ps)   /* these two for the int8 epilogue */
+V16_BINARY(v_min, _mm256_min_ps)
+#undef V16_BINARY
 static inline v16 v_set1(float x)
 {
     v16 r = {_mm256_set1_ps(x), _mm256_set1_ps(x)};
@@ -72,18 +68,6 @@ static inline v16 v_fmav(v16 a, v16 b, v16 c)
 {
     a.lo = _mm256_fmadd_ps(a.lo, b.lo, c.lo);
     a.hi = _mm256_fmadd_ps(a.hi, b.hi, c.hi);
-    return a;
-}
-static inline v16 v_mul(v16 a, v16 b)
-{
-    a.lo = _mm256_mul_ps(a.lo, b.lo);
-    a.hi = _mm256_mul_ps(a.hi, b.hi);
-    return a;
-}
-static inline v16 v_min(v16 a, v16 b)
-{
-    a.lo = _mm256_min_ps(a.lo, b.lo);
-    a.hi = _mm256_min_ps(a.hi, b.hi);
     return a;
 }
 

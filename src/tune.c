@@ -82,12 +82,13 @@ static struct tune_row *add_row(struct tune *t)
 void tune_open(struct tune *t)
 {
     memset(t, 0, sizeof *t);
-    char dir[PATH_MAX], cpu[160], exe[64], line[256], want[256];
+    char dir[PATH_MAX], cpu[160], exe[64], line[256];
     struct err e;
     if (cache_dir(dir, sizeof dir, &e))
         return;
     cpu_name(cpu);
     exe_stamp(exe);
+    snprintf(t->header, sizeof t->header, "resnet-tuning 1 %s %s\n", exe, cpu);
     char base[24];
     snprintf(base, sizeof base, "%.20s", cpu);
     for (char *c = base; *c; c++)
@@ -106,8 +107,7 @@ void tune_open(struct tune *t)
     FILE *f = fopen(t->path, "r");
     if (!f)
         return;
-    snprintf(want, sizeof want, "resnet-tuning 1 %s %s\n", exe, cpu);
-    if (fgets(line, sizeof line, f) && !strcmp(line, want))
+    if (fgets(line, sizeof line, f) && !strcmp(line, t->header))
         while (fgets(line, sizeof line, f)) {
             struct tune_row r;
             struct tune_row *slot;
@@ -119,17 +119,13 @@ void tune_open(struct tune *t)
 
 void tune_close(struct tune *t)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX + 32], cpu[160], exe[64];
-    struct err e;
+    char tmp[PATH_MAX + 32];
+    /* rows are measured only where tune_open could make the folder */
     if (t->changed && t->path[0]) {
-        snprintf(dir, sizeof dir, "%s", t->path);
-        *strrchr(dir, '/') = 0;
         snprintf(tmp, sizeof tmp, "%s.%ld.tmp", t->path, (long)getpid());
-        FILE *f = cache_make_dir(dir, &e) == 0 ? fopen(tmp, "w") : NULL;
+        FILE *f = fopen(tmp, "w");
         if (f) {
-            cpu_name(cpu);
-            exe_stamp(exe);
-            fprintf(f, "resnet-tuning 1 %s %s\n", exe, cpu);
+            fputs(t->header, f);
             for (int i = 0; i < t->n; i++) {
                 const struct conv_tiling *c = &t->row[i].c.tiling;
                 fprintf(f, "%s | ocb %d chunk %d bands %d order %d wino %d\n", t->row[i].key,

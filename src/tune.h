@@ -41,6 +41,7 @@ struct tune {
     int changed;                 /* rows measured since tune_open: tune_close writes */
     int measure;                 /* the file can be written: shapes it lacks are measured */
     char path[PATH_MAX];         /* the file; "" without a cache folder */
+    char header[256];            /* its first line: this binary and CPU */
 };
 
 /* The file of this CPU, read when it exists and was written by this binary
