@@ -39,33 +39,39 @@
 /* Top-1 as each publisher states it: torchvision's model docs (V1, V2), the
  * timm model cards, the Keras Applications table.  torchvision's V2 sets are
  * evaluated with the shorter side resized to 232 (not 256) before the 224
- * crop; timm's a1 at 288x288 without a crop. */
+ * crop; timm's a1 at 288x288 without a crop.  The filters are the
+ * publishers' evaluation transforms: torchvision's Resize is bilinear,
+ * timm's pretrained configs say bicubic for its a1/a1h sets, Keras's
+ * load_img is nearest. */
+#define TV "bilinear"
+#define TIMM "bicubic"
 static const struct fetch_set table[] = {
-    {"resnet18", "tv", 1, HF("resnet18.tv_in1k"), "safetensors", 69.758, 0, 0, NULL},
-    {"resnet34", "tv", 1, HF("resnet34.tv_in1k"), "safetensors", 73.314, 0, 0, NULL},
-    {"resnet50", "tv2", 1, HF("resnet50.tv2_in1k"), "safetensors", 80.858, 0, 232, NULL},
-    {"resnet50", "a1", 0, HF("resnet50.a1_in1k"), "safetensors", 81.22, 288, 288,
-     "timm resizes bicubically; resnet resizes bilinearly"},
-    {"resnet50", "tv", 0, HF("resnet50.tv_in1k"), "safetensors", 76.130, 0, 0, NULL},
-    {"resnet101", "tv2", 1, HF("resnet101.tv2_in1k"), "safetensors", 81.886, 0, 232, NULL},
-    {"resnet101", "tv", 0, HF("resnet101.tv_in1k"), "safetensors", 77.374, 0, 0, NULL},
-    {"resnet152", "tv2", 1, HF("resnet152.tv2_in1k"), "safetensors", 82.284, 0, 232, NULL},
-    {"resnet152", "tv", 0, HF("resnet152.tv_in1k"), "safetensors", 78.312, 0, 0, NULL},
-    {"timm_resnetv2_50", "a1h", 1, HF("resnetv2_50.a1h_in1k"), "safetensors", 0, 0, 0, NULL},
-    {"timm_resnetv2_101", "a1h", 1, HF("resnetv2_101.a1h_in1k"), "safetensors", 0, 0, 0, NULL},
+    {"resnet18", "tv", 1, HF("resnet18.tv_in1k"), "safetensors", 69.758, 0, 0, TV},
+    {"resnet34", "tv", 1, HF("resnet34.tv_in1k"), "safetensors", 73.314, 0, 0, TV},
+    {"resnet50", "tv2", 1, HF("resnet50.tv2_in1k"), "safetensors", 80.858, 0, 232, TV},
+    {"resnet50", "a1", 0, HF("resnet50.a1_in1k"), "safetensors", 81.22, 288, 288, TIMM},
+    {"resnet50", "tv", 0, HF("resnet50.tv_in1k"), "safetensors", 76.130, 0, 0, TV},
+    {"resnet101", "tv2", 1, HF("resnet101.tv2_in1k"), "safetensors", 81.886, 0, 232, TV},
+    {"resnet101", "tv", 0, HF("resnet101.tv_in1k"), "safetensors", 77.374, 0, 0, TV},
+    {"resnet152", "tv2", 1, HF("resnet152.tv2_in1k"), "safetensors", 82.284, 0, 232, TV},
+    {"resnet152", "tv", 0, HF("resnet152.tv_in1k"), "safetensors", 78.312, 0, 0, TV},
+    {"timm_resnetv2_50", "a1h", 1, HF("resnetv2_50.a1h_in1k"), "safetensors", 0, 0, 0, TIMM},
+    {"timm_resnetv2_101", "a1h", 1, HF("resnetv2_101.a1h_in1k"), "safetensors", 0, 0, 0, TIMM},
     {"keras_resnet50", "keras", 1, KERAS("resnet50_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 74.9, 0, 0, NULL},
+     "h5", 74.9, 0, 0, "nearest"},
     {"keras_resnet101", "keras", 1, KERAS("resnet101_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 76.4, 0, 0, NULL},
+     "h5", 76.4, 0, 0, "nearest"},
     {"keras_resnet152", "keras", 1, KERAS("resnet152_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 76.6, 0, 0, NULL},
+     "h5", 76.6, 0, 0, "nearest"},
     {"keras_resnet50v2", "keras", 1, KERAS("resnet50v2_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 76.0, 0, 0, NULL},
+     "h5", 76.0, 0, 0, "nearest"},
     {"keras_resnet101v2", "keras", 1, KERAS("resnet101v2_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 77.2, 0, 0, NULL},
+     "h5", 77.2, 0, 0, "nearest"},
     {"keras_resnet152v2", "keras", 1, KERAS("resnet152v2_weights_tf_dim_ordering_tf_kernels.h5"),
-     "h5", 78.0, 0, 0, NULL},
+     "h5", 78.0, 0, 0, "nearest"},
 };
+#undef TV
+#undef TIMM
 #define N_SETS (sizeof table / sizeof table[0])
 
 const struct fetch_set *const *fetch_sets(void)
@@ -189,6 +195,17 @@ int fetch_sidecar_apply(const char *weights, struct arch *a, struct err *e)
         goto out;
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(pre, "input");
     const cJSON *resize = cJSON_GetObjectItemCaseSensitive(pre, "resize");
+    const cJSON *interp = cJSON_GetObjectItemCaseSensitive(pre, "interpolation");
+    static const char *const interps[] = {"bilinear", "bicubic", "nearest"};   /* enum pre_interp */
+    int interp_i = -1;
+    for (int i = 0; cJSON_IsString(interp) && i < 3; i++)
+        if (!strcmp(interp->valuestring, interps[i]))
+            interp_i = i;
+    if (interp && interp_i < 0) {
+        rc = err_set(e, "%s: \"preprocess.interpolation\" must be \"bilinear\", \"bicubic\" or "
+                     "\"nearest\"", path);
+        goto out;
+    }
     if ((input && (!cJSON_IsNumber(input) || input->valueint < 1 || input->valueint > 4096)) ||
         (resize && (!cJSON_IsNumber(resize) || resize->valueint < 0 || resize->valueint > 16384))) {
         rc = err_set(e, "%s: \"preprocess\" needs \"input\" 1..4096 and \"resize\" 0..16384", path);
@@ -198,6 +215,8 @@ int fetch_sidecar_apply(const char *weights, struct arch *a, struct err *e)
         a->in_h = a->in_w = input->valueint;
     if (resize)
         a->pre.resize = resize->valueint;
+    if (interp)
+        a->pre.interp = (enum pre_interp)interp_i;
 out:
     cJSON_Delete(root);
     return rc;
@@ -234,15 +253,14 @@ static int write_sidecar(const char *path, const char *model, const struct fetch
     cJSON_AddStringToObject(root, "url", url);
     if (s && s->top1 > 0)
         cJSON_AddNumberToObject(root, "top1", s->top1);
-    if (s && (s->input || s->resize)) {
+    if (s) {
         cJSON *pre = cJSON_AddObjectToObject(root, "preprocess");
         if (s->input)
             cJSON_AddNumberToObject(pre, "input", s->input);
         if (s->resize)
             cJSON_AddNumberToObject(pre, "resize", s->resize);
+        cJSON_AddStringToObject(pre, "interpolation", s->interpolation);
     }
-    if (s && s->note)
-        cJSON_AddStringToObject(root, "note", s->note);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     FILE *f = text ? fopen(path, "wb") : NULL;

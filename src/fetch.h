@@ -31,7 +31,8 @@ struct fetch_set {
     /* the publisher's evaluation where it differs from the spec's; 0 = the spec's */
     int input;            /* square input size */
     int resize;           /* shorter side before the centre crop */
-    const char *note;     /* what resnet cannot reproduce of it, or NULL */
+    const char *interpolation;   /* the publisher's resize filter: "bilinear", "bicubic",
+                                  * "nearest" (the spec key preprocess.interpolation) */
 };
 
 /* NULL-terminated: every weight set, grouped by model, default first. */

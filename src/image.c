@@ -251,16 +251,40 @@ static int jpeg_orientation(j_decompress_ptr cinfo)
     return 1;
 }
 
-/* The largest 1/denom (8, 4, 2) that keeps the shorter side >= min_short,
- * libjpeg-turbo rounding scaled sizes up; 1 for a full decode. */
-static int jpeg_scale_denom(unsigned w, unsigned h, int min_short)
+int img_resized_size(int w, int h, int shorter, int *rw, int *rh, struct err *e)
 {
-    unsigned shorter = w < h ? w : h;
-    if (min_short <= 0)
+    int small = w <= h ? w : h, large = w <= h ? h : w;
+    if (small == shorter) {
+        *rw = w;
+        *rh = h;
+        return 0;
+    }
+    long long scaled = (long long)shorter * large / small;
+    if (scaled > INT_MAX)
+        return err_set(e, "resizing a %dx%d image to %d on its shorter side makes the other "
+                       "side %lld pixels", w, h, shorter, scaled);
+    *rw = w <= h ? shorter : (int)scaled;
+    *rh = w <= h ? (int)scaled : shorter;
+    return 0;
+}
+
+/* Pillow's draft() scale for a w x h picture (upright) resized to d: the
+ * largest of 8, 4, 2 at most min(w // target_w, h // target_h), else 1. */
+static int jpeg_scale_denom(int w, int h, const struct img_draft *d)
+{
+    int tw = 0, th = 0;
+    if (d && d->shorter > 0) {
+        if (img_resized_size(w, h, d->shorter, &tw, &th, NULL))
+            return 1;
+    } else if (d) {
+        tw = d->w, th = d->h;
+    }
+    if (tw <= 0 || th <= 0)
         return 1;
-    for (unsigned denom = 8; denom > 1; denom /= 2)
-        if ((shorter + denom - 1) / denom >= (unsigned)min_short)
-            return (int)denom;
+    int scale = w / tw < h / th ? w / tw : h / th;
+    for (int denom = 8; denom > 1; denom /= 2)
+        if (scale >= denom)
+            return denom;
     return 1;
 }
 
@@ -274,8 +298,8 @@ static unsigned char cmyk_to_channel(unsigned char stored_c, unsigned char store
     return (unsigned char)(stored_k - (((t >> 8) + t) >> 8));
 }
 
-static int decode_jpeg(const unsigned char *data, size_t size, const char *name, int min_short,
-                       struct image *im, struct err *e)
+static int decode_jpeg(const unsigned char *data, size_t size, const char *name,
+                       const struct img_draft *d, struct image *im, struct err *e)
 {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_fail fail;
@@ -313,7 +337,11 @@ static int decode_jpeg(const unsigned char *data, size_t size, const char *name,
     }
     int orientation = jpeg_orientation(&cinfo);
     cinfo.scale_num = 1;
-    cinfo.scale_denom = (unsigned)jpeg_scale_denom(cinfo.image_width, cinfo.image_height, min_short);
+    /* Orientations 5-8 turn the picture a quarter: d is upright. */
+    int turned = orientation >= 5 && orientation <= 8;
+    int up_w = (int)(turned ? cinfo.image_height : cinfo.image_width);
+    int up_h = (int)(turned ? cinfo.image_width : cinfo.image_height);
+    cinfo.scale_denom = (unsigned)jpeg_scale_denom(up_w, up_h, d);
     /* Grey, YCbCr and RGB JPEGs all come out as RGB from libjpeg; CMYK and
      * YCCK come out as (inverted) CMYK, converted below as Pillow does. */
     int is_cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -496,11 +524,11 @@ static int decode_png(const unsigned char *data, size_t size, const char *name,
 int img_decode(const unsigned char *data, size_t size, const char *name,
                struct image *im, struct err *e)
 {
-    return img_decode_for(data, size, name, 0, im, e);
+    return img_decode_for(data, size, name, NULL, im, e);
 }
 
-int img_decode_for(const unsigned char *data, size_t size, const char *name, int min_short,
-                   struct image *im, struct err *e)
+int img_decode_for(const unsigned char *data, size_t size, const char *name,
+                   const struct img_draft *d, struct image *im, struct err *e)
 {
     if (!name)
         name = "(memory)";
@@ -515,7 +543,7 @@ int img_decode_for(const unsigned char *data, size_t size, const char *name, int
     /* By content, not extension: photos are often misnamed. */
     enum img_format format = img_format_of(data, size);
     if (format != IMG_UNKNOWN) {
-        int rc = format == IMG_JPEG ? decode_jpeg(data, size, name, min_short, im, e)
+        int rc = format == IMG_JPEG ? decode_jpeg(data, size, name, d, im, e)
                                     : decode_png(data, size, name, im, e);
         if (rc == 0)
             return 0;
@@ -539,10 +567,10 @@ int img_decode_for(const unsigned char *data, size_t size, const char *name, int
 
 int img_load(const char *path, struct image *im, struct err *e)
 {
-    return img_load_for(path, 0, im, e);
+    return img_load_for(path, NULL, im, e);
 }
 
-int img_load_for(const char *path, int min_short, struct image *im, struct err *e)
+int img_load_for(const char *path, const struct img_draft *d, struct image *im, struct err *e)
 {
     if (im) {
         im->w = im->h = 0;
@@ -586,7 +614,7 @@ int img_load_for(const char *path, int min_short, struct image *im, struct err *
             break;   /* img_decode says what it is */
     }
     fclose(f);
-    int rc = img_decode_for(buf, n, path, min_short, im, e);
+    int rc = img_decode_for(buf, n, path, d, im, e);
     free(buf);
     return rc;
 }

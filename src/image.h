@@ -39,20 +39,34 @@ long long img_max_pixels(void);
  * ImageOps.exif_transpose(Image.open(path)).convert('RGB'). */
 int img_load(const char *path, struct image *im, struct err *e);
 
-/* Decode for a network whose preprocessing shrinks the shorter side to
- * `min_short` (img_min_short in preprocess.h): a JPEG is decoded by
- * libjpeg-turbo at the smallest of 1/8, 1/4, 1/2 or 1/1 of its size whose
- * shorter side is still >= min_short (never below it): at 1/8 scale the
- * decoder does a fraction of the IDCT and colour-conversion work, and the
- * pixels take 1/64 of the memory.  min_short 0 decodes at full size, like
- * img_load. */
-int img_load_for(const char *path, int min_short, struct image *im, struct err *e);
+/* The size the decoded picture will be resized to, upright: `shorter` > 0
+ * makes the shorter side `shorter` and the longer one what torchvision's
+ * Resize(shorter) makes it (img_resized_size); otherwise w x h.  All 0: no
+ * resize. */
+struct img_draft {
+    int shorter;
+    int w, h;
+};
+
+/* torchvision's _compute_resized_output_size: the shorter side becomes
+ * `shorter`, the longer int(shorter * long / short) (truncated); an image
+ * whose shorter side already matches keeps its size. */
+int img_resized_size(int w, int h, int shorter, int *rw, int *rh, struct err *e);
+
+/* Decode for a resize to `d` (NULL or {0}: full size, like img_load): a
+ * JPEG at least twice the target on both axes is decoded by libjpeg-turbo
+ * at 1/2, 1/4 or 1/8 of its size, exactly as Pillow decodes it after
+ * Image.draft('RGB', target): the largest of 8, 4, 2 that is at most
+ * min(W // target_w, H // target_h), sizes rounded up.  At 1/8 the decoder
+ * does a fraction of the IDCT and colour-conversion work, and the pixels
+ * take 1/64 of the memory.  PNGs are always decoded at full size. */
+int img_load_for(const char *path, const struct img_draft *d, struct image *im, struct err *e);
 
 /* Decode from memory; `name` is used in error messages. */
 int img_decode(const unsigned char *data, size_t size, const char *name,
                struct image *im, struct err *e);
-int img_decode_for(const unsigned char *data, size_t size, const char *name, int min_short,
-                   struct image *im, struct err *e);
+int img_decode_for(const unsigned char *data, size_t size, const char *name,
+                   const struct img_draft *d, struct image *im, struct err *e);
 
 void img_free(struct image *im);
 

@@ -175,7 +175,8 @@ static void progress_draw(struct progress *pr)
 
 static int cmd_classify(int argc, char **argv)
 {
-    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD, OPT_TIMING, OPT_PRECISION };
+    enum { OPT_MAX_PIXELS = 256, OPT_NO_CACHE, OPT_WINOGRAD, OPT_TIMING, OPT_PRECISION,
+           OPT_FULL_DECODE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"weights", required_argument, 0, 'w'},
         {"top", required_argument, 0, 'k'},   {"format", required_argument, 0, 'f'},
@@ -185,7 +186,8 @@ static int cmd_classify(int argc, char **argv)
         {"max-pixels", required_argument, 0, OPT_MAX_PIXELS},
         {"no-cache", no_argument, 0, OPT_NO_CACHE},
         {"winograd", no_argument, 0, OPT_WINOGRAD}, {"timing", no_argument, 0, OPT_TIMING},
-        {"precision", required_argument, 0, OPT_PRECISION}, {0, 0, 0, 0}};
+        {"precision", required_argument, 0, OPT_PRECISION},
+        {"full-decode", no_argument, 0, OPT_FULL_DECODE}, {0, 0, 0, 0}};
     const char *model = "resnet50", *weights = NULL;
     int k = 5, threads = 0, quiet = 0, timing = 0, opt;
     struct pipe_opts po = {.batch = 1};
@@ -228,6 +230,7 @@ static int cmd_classify(int argc, char **argv)
         }
         case OPT_NO_CACHE: mo.no_cache = mo.no_tuning = 1; break;
         case OPT_WINOGRAD: mo.winograd = 1; break;
+        case OPT_FULL_DECODE: mo.full_decode = 1; break;
         case OPT_TIMING: timing = 1; break;
         case OPT_PRECISION: {
             const int p = parse_precision(optarg, usage_classify);

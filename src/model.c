@@ -82,6 +82,7 @@ int model_define(struct model **out, const struct model_opts *o, struct err *e)
         goto fail;
     if (o->input_size)
         set_input_size(&a, o->input_size);
+    a.pre.full_decode = o->full_decode;
     if (net_build(&a, &m->net, e) ||
         (!m->weights[0] && !o->random_ok && no_weights(a.name, where, e)))
         goto fail;

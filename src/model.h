@@ -28,6 +28,7 @@ struct model_opts {
     int input_size;         /* > 0: run on size x size inputs instead of the spec's
                              * (the resize before the crop scales with it) */
     int winograd;           /* fwd_opts.winograd */
+    int full_decode;        /* preprocess.full_decode: JPEGs at full size, never drafted */
     int no_cache;           /* neither use nor write the packed-weight cache */
     int no_tuning;          /* neither use nor write the tuning file (tune.h): the
                              * kernels' own cuts, Winograd where wino_plan expects it */

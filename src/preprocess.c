@@ -1,8 +1,11 @@
 /* preprocess.c -- 8-bit RGB pixels -> the network's input tensor.
  *
- * The tensor step mirrors torchvision's float pipeline (ToTensor,
- * Resize(antialias=True), CenterCrop, Normalize) to within float rounding,
- * or Keras's load_img(target_size=...) and its "caffe" and "tf" modes. */
+ * torchvision's and timm's published accuracies are measured on a PIL
+ * image: Resize is Pillow's resampling, in fixed point, rounding to 8 bits
+ * after each pass; CenterCrop, ToTensor and Normalize come after.  This file
+ * does that arithmetic (read from Pillow's Resample.c and Geometry.c, not
+ * copied), so the tensor equals torchvision's bit for bit; Keras's
+ * load_img(target_size=...) is the same resize straight to the input size. */
 #include "preprocess.h"
 
 #include <limits.h>
@@ -13,21 +16,31 @@
 
 #include "image.h"
 
-int img_min_short(const struct preprocess *p, int out_h, int out_w)
+struct img_draft img_draft_for(const struct preprocess *p, int out_h, int out_w)
 {
+    struct img_draft d = {0, 0, 0};
+    if (p->full_decode)
+        return d;
     if (p->fit == PRE_FIT_STRETCH)
-        return out_h > out_w ? out_h : out_w;
-    return p->resize > 0 ? p->resize : 0;
+        d.w = out_w, d.h = out_h;
+    else
+        d.shorter = p->resize > 0 ? p->resize : 0;
+    return d;
 }
 
+/* Pillow's fixed point: 8 bits of result, 2 of headroom for the bicubic
+ * filter's negative lobes and overshoot, 22 of fraction. */
+#define PRECISION_BITS 22
+
 /* The filter of one resize axis, for the run of outputs o0 .. o0+n-1:
- * output o0+i = sum over k < count[i] of w[i][k] * input[first[i] + k]. */
+ * output o0+i = round(sum over k < count[i] of w[i][k] * input[first[i] + k]),
+ * w in units of 2^-PRECISION_BITS. */
 struct taps {
     int o0, n;
     int n_max;      /* stride of w */
     int *first;     /* [n] */
     int *count;     /* [n] */
-    float *w;       /* [n][n_max] */
+    int32_t *w;     /* [n][n_max] */
 };
 
 static void taps_free(struct taps *t)
@@ -37,92 +50,97 @@ static void taps_free(struct taps *t)
     free(t->w);
 }
 
-/* The bilinear kernel; widened by the shrink factor, it is an area filter. */
-static float triangle(float x)
+static double triangle(double x)
 {
-    x = fabsf(x);
-    return x < 1.0f ? 1.0f - x : 0.0f;
+    x = fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-/* Weights when `in` samples become `out`, as PyTorch's
- * _upsample_bilinear2d_aa (and PIL's ImagingResample) computes them: a
- * triangle centred on the output sample's centre mapped back to the input,
- * stretched by the shrink factor so that shrinking averages every input
- * pixel it covers instead of aliasing, normalised to sum 1.  When the sizes
- * are equal torch skips the axis; one tap of weight 1 is the same.
- *
- * The arithmetic copies torch's for float tensors step by step (float
- * values, with the `+ 0.5` terms in double), not exact maths: at a thousand
- * pixels the float rounding of the centre alone moves weights by 1e-4. */
-static int taps_make(struct taps *t, int in, int out, int o0, int n)
+/* Keys' cubic convolution with a = -0.5, Pillow's BICUBIC. */
+static double cubic(double x)
 {
-    float scale = (float)in / (float)out;
-    float support = scale >= 1.0f ? scale : 1.0f;   /* triangle half-width, input pixels */
-    float inv = scale >= 1.0f ? (float)(1.0 / scale) : 1.0f;
+    const double a = -0.5;
+    x = fabs(x);
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0)
+        return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+
+/* Weights when `in` samples become `out`, as Pillow's precompute_coeffs
+ * makes them: the filter centred on the output sample's centre mapped back
+ * to the input, stretched by the shrink factor (so that shrinking averages
+ * every input pixel it covers instead of aliasing), normalised to sum 1 in
+ * double, then rounded half away from zero to fixed point. */
+static int taps_make(struct taps *t, int in, int out, int o0, int n, enum pre_interp interp)
+{
+    double (*filter)(double) = interp == PRE_BICUBIC ? cubic : triangle;
+    double support = interp == PRE_BICUBIC ? 2.0 : 1.0;
+    double scale = (double)in / out;
+    double filterscale = scale < 1.0 ? 1.0 : scale;
+    double inv = 1.0 / filterscale;   /* Pillow multiplies by it; dividing rounds otherwise */
+    support *= filterscale;   /* half-width, input pixels */
     t->o0 = o0;
     t->n = n;
-    t->n_max = in == out ? 1 : (int)ceilf(support) * 2 + 1;
+    t->n_max = in == out ? 1 : (int)ceil(support) * 2 + 1;
     t->first = malloc((size_t)n * sizeof *t->first);
     t->count = malloc((size_t)n * sizeof *t->count);
     t->w = (size_t)t->n_max <= SIZE_MAX / sizeof *t->w / (size_t)n
                ? malloc((size_t)n * t->n_max * sizeof *t->w) : NULL;
-    if (!t->first || !t->count || !t->w)
+    double *k = malloc((size_t)t->n_max * sizeof *k);
+    if (!t->first || !t->count || !t->w || !k) {
+        free(k);
         return -1;
+    }
     for (int i = 0; i < n; i++) {
         int o = o0 + i;
-        float *w = t->w + (size_t)i * t->n_max;
-        if (in == out) {
+        int32_t *w = t->w + (size_t)i * t->n_max;
+        if (in == out) {   /* Pillow skips the axis; one tap of weight 1 is the same */
             t->first[i] = o;
             t->count[i] = 1;
-            w[0] = 1.0f;
+            w[0] = 1 << PRECISION_BITS;
             continue;
         }
-        float center = (float)(scale * (o + 0.5));
-        /* torch truncates toward zero here, then clamps. */
-        long lo = (long)((center - support) + 0.5);
-        long hi = (long)((center + support) + 0.5);
-        if (lo < 0)
-            lo = 0;
-        if (hi > in)
-            hi = in;
-        if (hi - lo > t->n_max)
-            hi = lo + t->n_max;
-        if (hi <= lo) {   /* unreachable in exact arithmetic; keep one tap */
-            lo = lo < in ? lo : in - 1;
-            hi = lo + 1;
+        double center = (o + 0.5) * scale;
+        int lo = (int)(center - support + 0.5);   /* truncated toward zero, as Pillow */
+        int hi = (int)(center + support + 0.5);
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > in ? in : hi;
+        double total = 0.0;
+        for (int j = lo; j < hi; j++) {
+            k[j - lo] = filter((j - center + 0.5) * inv);
+            total += k[j - lo];
         }
-        float total = 0.0f;
-        for (long j = lo; j < hi; j++) {
-            w[j - lo] = triangle((float)((((float)j - center) + 0.5) * inv));
-            total += w[j - lo];
+        for (int j = lo; j < hi; j++) {
+            double v = (total != 0.0 ? k[j - lo] / total : k[j - lo]) * (1 << PRECISION_BITS);
+            w[j - lo] = (int32_t)(v < 0 ? v - 0.5 : v + 0.5);
         }
-        if (total != 0.0f)
-            for (long j = lo; j < hi; j++)
-                w[j - lo] /= total;
-        t->first[i] = (int)lo;
-        t->count[i] = (int)(hi - lo);
+        t->first[i] = lo;
+        t->count[i] = hi - lo;
     }
+    free(k);
     return 0;
 }
 
-/* torchvision's _compute_resized_output_size: the shorter side becomes
- * `resize`, the longer int(resize * long / short) (truncated), and an image
- * whose shorter side already matches is left alone. */
-static int resized_size(int w, int h, int resize, int *rw, int *rh, struct err *e)
+/* Round a fixed-point sum (it holds the +0.5) to a byte, clamping what the
+ * bicubic lobes push outside 0..255. */
+static unsigned char clip8(int32_t ss)
 {
-    int shorter = w <= h ? w : h, longer = w <= h ? h : w;
-    if (shorter == resize) {
-        *rw = w;
-        *rh = h;
-        return 0;
-    }
-    long long scaled = (long long)resize * longer / shorter;
-    if (scaled > INT_MAX)
-        return err_set(e, "preprocess: resizing a %dx%d image to %d on its shorter side "
-                       "makes the other side %lld pixels", w, h, resize, scaled);
-    *rw = w <= h ? resize : (int)scaled;
-    *rh = w <= h ? (int)scaled : resize;
-    return 0;
+    int32_t v = ss >> PRECISION_BITS;   /* arithmetic: floor for negative sums */
+    return (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* Pillow's NEAREST resize of `in` samples to `out` (ImagingScaleAffine):
+ * it walks from 0.5 * in / out in steps of in / out, summing in double, and
+ * takes the integer part; the running sum (not (o + 0.5) * in / out) is what
+ * picks the same pixel as Pillow where the product lands on an integer.
+ * src[o] for o < n; -1 for a sample past the input (Pillow writes 0). */
+static void nearest_make(int in, int out, int n, int *src)
+{
+    double step = (double)in / out, at = step * 0.5;
+    for (int o = 0; o < n; o++, at += step)
+        src[o] = (int)at < in ? (int)at : -1;
 }
 
 /* Where crop sample 0 falls on a resized axis of `size`.  A crop larger than
@@ -182,87 +200,87 @@ static float normalise_byte(const struct preprocess *p, int c, unsigned char v)
     }
 }
 
-/* Keras's load_img(target_size=(out_h, out_w)): Pillow's NEAREST resize
- * straight to the target, no crop.  Pillow walks each axis from
- * (0.5 * in / out) in steps of in / out, summing in double, and takes the
- * integer part; the running sum (not (o + 0.5) * in / out) is what picks
- * the same pixel as Pillow where the product lands on an integer. */
-static void stretch(const struct image *im, const struct preprocess *p, int out_h, int out_w,
-                    int *xs, float *dst)
+/* The resized image's columns [x0, x0+nx) and rows [y0, y0+ny) as bytes,
+ * [ny][nx][3], by Pillow's NEAREST.  xs: [x0+nx], ys: [y0+ny] scratch. */
+static void resize_nearest(const struct image *im, int rw, int rh, int x0, int nx, int y0, int ny,
+                           int *xs, int *ys, unsigned char *out)
 {
-    double step = (double)im->w / out_w, at = step * 0.5;
-    for (int x = 0; x < out_w; x++, at += step)
-        xs[x] = (int)at < im->w ? (int)at : im->w - 1;
-    size_t plane = (size_t)out_h * out_w;
-    step = (double)im->h / out_h, at = step * 0.5;
-    for (int y = 0; y < out_h; y++, at += step) {
-        int sy = (int)at < im->h ? (int)at : im->h - 1;
-        const unsigned char *row = im->rgb + (size_t)sy * im->w * 3;
-        for (int c = 0; c < 3; c++) {
-            float *out = dst + out_channel(p, c) * plane + (size_t)y * out_w;
-            for (int x = 0; x < out_w; x++)
-                out[x] = normalise_byte(p, c, row[(size_t)xs[x] * 3 + c]);
+    nearest_make(im->w, rw, x0 + nx, xs);
+    nearest_make(im->h, rh, y0 + ny, ys);
+    for (int j = 0; j < ny; j++, out += (size_t)nx * 3) {
+        if (ys[y0 + j] < 0) {
+            memset(out, 0, (size_t)nx * 3);
+            continue;
         }
+        const unsigned char *row = im->rgb + (size_t)ys[y0 + j] * im->w * 3;
+        for (int i = 0; i < nx; i++)
+            for (int c = 0; c < 3; c++)
+                out[3 * i + c] = xs[x0 + i] < 0 ? 0 : row[(size_t)xs[x0 + i] * 3 + c];
     }
 }
 
-/* Filter the kept part of the image and normalise it into dst
- * [3][out_h][out_w]; (off_x, off_y) is crop sample 0 in resized pixels.
- * tmp: [rows ht reads ... ][ht.n][3], acc: [ht.n][3]. */
-static void resample(const struct image *im, const struct preprocess *p,
-                     const struct taps *ht, const struct taps *vt, int row_lo, int row_hi,
-                     int off_x, int off_y, int out_h, int out_w,
-                     float *tmp, float *acc, float *dst)
+/* The same by Pillow's two passes, horizontal first, each rounded to bytes.
+ * Every output sample depends only on its own taps, so computing only the
+ * kept part gives the full resize's bytes there.  tmp: [rows ht reads][nx][3];
+ * acc: [nx][3]. */
+static void resize_filtered(const struct image *im, const struct taps *ht, const struct taps *vt,
+                            int row_lo, int row_hi, unsigned char *tmp, int32_t *acc,
+                            unsigned char *out)
 {
     size_t row_len = (size_t)ht->n * 3;
-
-    /* ToTensor's x / 255 in float, as a table: filtering the bytes through
-     * it is the same arithmetic as filtering a float copy of the image. */
-    float unit[256];
-    for (int v = 0; v < 256; v++)
-        unit[v] = (float)v / 255.0f;
-
-    /* Horizontal pass first, as torch does it, in float. */
     for (int y = row_lo; y < row_hi; y++) {
         const unsigned char *src = im->rgb + (size_t)y * im->w * 3;
-        float *row = tmp + (size_t)(y - row_lo) * row_len;
+        unsigned char *row = tmp + (size_t)(y - row_lo) * row_len;
         for (int i = 0; i < ht->n; i++) {
             const unsigned char *s = src + (size_t)ht->first[i] * 3;
-            const float *w = ht->w + (size_t)i * ht->n_max;
-            float r = 0.0f, g = 0.0f, b = 0.0f;
+            const int32_t *w = ht->w + (size_t)i * ht->n_max;
+            int32_t r = 1 << (PRECISION_BITS - 1), g = r, b = r;
             for (int k = 0; k < ht->count[i]; k++, s += 3) {
-                r += w[k] * unit[s[0]];
-                g += w[k] * unit[s[1]];
-                b += w[k] * unit[s[2]];
+                r += s[0] * w[k];
+                g += s[1] * w[k];
+                b += s[2] * w[k];
             }
-            row[3 * i + 0] = r;
-            row[3 * i + 1] = g;
-            row[3 * i + 2] = b;
+            row[3 * i + 0] = clip8(r);
+            row[3 * i + 1] = clip8(g);
+            row[3 * i + 2] = clip8(b);
         }
     }
-
-    size_t plane = (size_t)out_h * out_w;
-    if (ht->n < out_w || vt->n < out_h)   /* torchvision pads with 0 before Normalize */
-        for (int c = 0; c < 3; c++) {
-            float pad = normalise(p, c, 0.0f);
-            for (size_t q = 0; q < plane; q++)
-                dst[out_channel(p, c) * plane + q] = pad;
-        }
-
-    /* Vertical pass, then Normalize's (x - mean) / std into the planar output. */
-    for (int j = 0; j < vt->n; j++) {
-        const float *w = vt->w + (size_t)j * vt->n_max;
-        memset(acc, 0, row_len * sizeof *acc);
+    for (int j = 0; j < vt->n; j++, out += row_len) {
+        const int32_t *w = vt->w + (size_t)j * vt->n_max;
+        for (size_t q = 0; q < row_len; q++)
+            acc[q] = 1 << (PRECISION_BITS - 1);
         for (int k = 0; k < vt->count[j]; k++) {
-            const float *row = tmp + (size_t)(vt->first[j] + k - row_lo) * row_len;
+            const unsigned char *row = tmp + (size_t)(vt->first[j] + k - row_lo) * row_len;
             for (size_t q = 0; q < row_len; q++)
-                acc[q] += w[k] * row[q];
+                acc[q] += row[q] * w[k];
         }
-        size_t oy = (size_t)(vt->o0 + j - off_y), ox = (size_t)(ht->o0 - off_x);
+        for (size_t q = 0; q < row_len; q++)
+            out[q] = clip8(acc[q]);
+    }
+}
+
+/* The kept part [ny][nx][3] into the planar output, normalised; a crop
+ * larger than the image is padded with 0 (torchvision's pad, before
+ * ToTensor).  (off_x, off_y): crop sample 0 in resized pixels. */
+static void write_tensor(const struct preprocess *p, const unsigned char *kept, int x0, int nx,
+                         int y0, int ny, int off_x, int off_y, int out_h, int out_w, float *dst)
+{
+    float table[3][256];   /* normalise_byte of every value, per channel */
+    for (int c = 0; c < 3; c++)
+        for (int v = 0; v < 256; v++)
+            table[c][v] = normalise_byte(p, c, (unsigned char)v);
+    size_t plane = (size_t)out_h * out_w;
+    if (nx < out_w || ny < out_h)
+        for (int c = 0; c < 3; c++)
+            for (size_t q = 0; q < plane; q++)
+                dst[out_channel(p, c) * plane + q] = table[c][0];
+    for (int j = 0; j < ny; j++) {
+        const unsigned char *row = kept + (size_t)j * nx * 3;
+        size_t at = (size_t)(y0 + j - off_y) * out_w + (size_t)(x0 - off_x);
         for (int c = 0; c < 3; c++) {
-            float *out = dst + out_channel(p, c) * plane + oy * out_w + ox;
-            for (int i = 0; i < ht->n; i++)
-                out[i] = normalise(p, c, acc[3 * i + c]);
+            float *o = dst + out_channel(p, c) * plane + at;
+            for (int i = 0; i < nx; i++)
+                o[i] = table[c][row[3 * i + c]];
         }
     }
 }
@@ -282,46 +300,57 @@ int img_to_tensor(const struct image *im, const struct preprocess *p,
         if (!(p->std[c] != 0.0f))
             return err_set(e, "preprocess: std[%d] is %g; it divides, so it cannot be 0",
                            c, p->std[c]);
+
+    /* The size after resizing, and where the crop starts in it. */
+    int rw = im->w, rh = im->h, off_x = 0, off_y = 0;
     if (p->fit == PRE_FIT_STRETCH) {
-        int *xs = malloc((size_t)out_w * sizeof *xs);   /* [out_w] source column of each */
-        if (!xs)
-            return err_set(e, "preprocess: out of memory");
-        stretch(im, p, out_h, out_w, xs, dst);
-        free(xs);
-        return 0;
+        rw = out_w, rh = out_h;
+    } else {
+        if (p->resize > 0 && img_resized_size(im->w, im->h, p->resize, &rw, &rh, e) < 0)
+            return err_prefix(e, "preprocess: ");
+        off_x = crop_offset(rw, out_w), off_y = crop_offset(rh, out_h);
     }
-
-    int rw = im->w, rh = im->h;   /* size after resizing */
-    if (p->resize > 0 && resized_size(im->w, im->h, p->resize, &rw, &rh, e) < 0)
-        return -1;
-    int off_x = crop_offset(rw, out_w), off_y = crop_offset(rh, out_h);
-
     /* Only the resized pixels inside the crop are computed: columns
      * [x0, x0+nx) and rows [y0, y0+ny) of the resized image. */
     int x0 = off_x > 0 ? off_x : 0, y0 = off_y > 0 ? off_y : 0;
     int nx = (off_x + out_w < rw ? off_x + out_w : rw) - x0;
     int ny = (off_y + out_h < rh ? off_y + out_h : rh) - y0;
+    size_t row_len = (size_t)nx * 3;
 
-    struct taps ht = {0}, vt = {0};
-    float *tmp = NULL;   /* [row_hi - row_lo][nx][3]: input rows filtered horizontally */
-    float *acc = NULL;   /* [nx][3]: one output row before normalising */
-    int ok = taps_make(&ht, im->w, rw, x0, nx) == 0 && taps_make(&vt, im->h, rh, y0, ny) == 0;
-    int row_lo = 0, row_hi = 0;   /* the input rows the kept output rows read */
-    if (ok) {
-        row_lo = vt.first[0];
-        row_hi = vt.first[ny - 1] + vt.count[ny - 1];
-        size_t row_len = (size_t)nx * 3;
-        if ((size_t)(row_hi - row_lo) <= SIZE_MAX / sizeof *tmp / row_len)
-            tmp = malloc((size_t)(row_hi - row_lo) * row_len * sizeof *tmp);
-        acc = malloc(row_len * sizeof *acc);
-        ok = tmp && acc;
+    unsigned char *kept = malloc((size_t)ny * row_len);   /* [ny][nx][3] */
+    int ok = kept != NULL;
+    if (ok && p->interp == PRE_NEAREST) {
+        int *xs = malloc((size_t)(x0 + nx) * sizeof *xs);   /* [x0+nx] source column */
+        int *ys = malloc((size_t)(y0 + ny) * sizeof *ys);   /* [y0+ny] source row */
+        ok = xs && ys;
+        if (ok)
+            resize_nearest(im, rw, rh, x0, nx, y0, ny, xs, ys, kept);
+        free(xs);
+        free(ys);
+    } else if (ok) {
+        struct taps ht = {0}, vt = {0};
+        unsigned char *tmp = NULL;   /* [row_hi - row_lo][nx][3]: rows filtered horizontally */
+        int32_t *acc = NULL;         /* [nx][3]: one output row before rounding */
+        ok = taps_make(&ht, im->w, rw, x0, nx, p->interp) == 0 &&
+             taps_make(&vt, im->h, rh, y0, ny, p->interp) == 0;
+        int row_lo = 0, row_hi = 0;   /* the input rows the kept output rows read */
+        if (ok) {
+            row_lo = vt.first[0];
+            row_hi = vt.first[ny - 1] + vt.count[ny - 1];
+            tmp = malloc((size_t)(row_hi - row_lo) * row_len);
+            acc = malloc(row_len * sizeof *acc);
+            ok = tmp && acc;
+        }
+        if (ok)
+            resize_filtered(im, &ht, &vt, row_lo, row_hi, tmp, acc, kept);
+        taps_free(&ht);
+        taps_free(&vt);
+        free(tmp);
+        free(acc);
     }
     if (ok)
-        resample(im, p, &ht, &vt, row_lo, row_hi, off_x, off_y, out_h, out_w, tmp, acc, dst);
-    taps_free(&ht);
-    taps_free(&vt);
-    free(tmp);
-    free(acc);
+        write_tensor(p, kept, x0, nx, y0, ny, off_x, off_y, out_h, out_w, dst);
+    free(kept);
     if (!ok)
         return err_set(e, "preprocess: out of memory resizing a %dx%d image to %dx%d",
                        im->w, im->h, rw, rh);
@@ -332,7 +361,8 @@ int img_file_to_tensor(const char *path, const struct preprocess *p, int out_h, 
                        float *dst, struct err *e)
 {
     struct image im;
-    if (img_load_for(path, img_min_short(p, out_h, out_w), &im, e))
+    struct img_draft d = img_draft_for(p, out_h, out_w);
+    if (img_load_for(path, &d, &im, e))
         return -1;
     int rc = img_to_tensor(&im, p, out_h, out_w, dst, e);
     img_free(&im);

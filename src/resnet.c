@@ -57,6 +57,7 @@ int resnet_open(resnet_model **out, const char *model, const char *weights,
         omp_set_num_threads(o->threads);
     const struct model_opts mo = {.model = model, .weights = weights, .batch = o->batch,
                                   .winograd = o->winograd, .no_cache = o->no_cache,
+                                  .full_decode = o->full_decode,
                                   .no_tuning = o->no_cache,
                                   .precision = o->precision == RESNET_INT8   ? FWD_INT8
                                                : o->precision == RESNET_BF16 ? FWD_BF16

@@ -61,6 +61,9 @@ typedef struct resnet_options {
                      * the stem, in int8, with the ranges `resnet calibrate` stored for
                      * the weights (none: resnet_open fails, saying so); RESNET_BF16:
                      * every convolution in bf16 */
+    int full_decode;   /* 1: the _file calls decode JPEGs at full size, as plain
+                        * torchvision does; 0: a JPEG at least twice the resize is
+                        * decoded at 1/2, 1/4 or 1/8 scale, as Pillow's Image.draft */
 } resnet_options;
 
 #define RESNET_FP32 0
@@ -92,7 +95,8 @@ RESNET_API const char *resnet_label(const resnet_model *m, int index);
 RESNET_API void resnet_input_shape(const resnet_model *m, int *batch, int *height, int *width);
 
 /* Decode a JPEG or PNG file (EXIF orientation applied), preprocess it as
- * the model's spec says, run it, and write its [classes] probabilities
+ * the model's spec says (the tensor torchvision, timm or Keras makes of
+ * the PIL image, bit for bit), run it, and write its [classes] probabilities
  * into probs.  Runs a whole batch: open with batch 1 (the default) to
  * classify one image at a time. */
 RESNET_API int resnet_classify_file(resnet_model *m, const char *path, float *probs,

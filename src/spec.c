@@ -97,13 +97,15 @@ static int line_of(const char *text, const char *pos)
 }
 
 /* The keys of `preprocess` (spec_preprocess_keys). */
-static const char *const preprocess_keys[] = {"resize", "crop", "mean", "std", "mode", "fit", NULL};
+static const char *const preprocess_keys[] = {"resize", "crop", "mean", "std", "mode", "fit",
+                                              "interpolation", NULL};
 
 static int parse_preprocess(const cJSON *pre, struct arch *a, const char *src,
                             struct err *e)
 {
     static const char *const modes[] = {"torch", "caffe", "tf", NULL};
     static const char *const fits[] = {"crop", "stretch", NULL};
+    static const char *const interps[] = {"bilinear", "bicubic", "nearest", NULL};   /* enum pre_interp */
     if (!cJSON_IsObject(pre))
         return err_set(e, "%s: key \"preprocess\" must be an object", src);
     if (json_check_keys(pre, preprocess_keys, "preprocess.", src, e))
@@ -119,6 +121,13 @@ static int parse_preprocess(const cJSON *pre, struct arch *a, const char *src,
         if (json_enum(v, "preprocess.fit", fits, &t, src, e))
             return -1;
         a->pre.fit = (enum pre_fit)t;
+    }
+    /* torchvision's Resize is bilinear, Keras's load_img nearest. */
+    a->pre.interp = a->pre.fit == PRE_FIT_STRETCH ? PRE_NEAREST : PRE_BILINEAR;
+    if ((v = cJSON_GetObjectItemCaseSensitive(pre, "interpolation"))) {
+        if (json_enum(v, "preprocess.interpolation", interps, &t, src, e))
+            return -1;
+        a->pre.interp = (enum pre_interp)t;
     }
     /* Keys that the chosen mode or fit would silently ignore are errors. */
     static const char *const crop_only[] = {"resize", "crop", NULL};

@@ -21,7 +21,8 @@ const char usage_main[] =
 
 const char usage_classify[] =
     "usage: resnet classify [-m NAME|SPEC.json] [-w WEIGHTS] [-k K] [-f text|tsv|json]\n"
-    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] [--winograd] PATH...\n"
+    "                       [-b BATCH] [-t THREADS] [-r] [-0] [-q] [--winograd]\n"
+    "                       [--full-decode] PATH...\n"
     "\n"
     "Print the top-K ImageNet (or the spec's) labels of each JPEG or PNG image.\n"
     "A PATH may be a file, a directory (its images in sorted order; files that are\n"
@@ -49,6 +50,9 @@ const char usage_classify[] =
     "                           file (tuning/: each layer's fastest cut, measured)\n"
     "      --winograd           3x3 stride-1 convolutions by Winograd F(4x4,3x3) where\n"
     "                           it is faster (probabilities differ by ~1e-5)\n"
+    "      --full-decode        decode JPEGs at full size, as plain torchvision does\n"
+    "                           (slower); by default one at least twice the resize is\n"
+    "                           decoded at 1/2, 1/4 or 1/8 size, as Pillow's draft()\n"
     "      --timing             at the end, one line on stderr: where the time went\n"
     "                           (start-up, waiting for images, forward pass, output)\n"
     "                           and the precision\n"

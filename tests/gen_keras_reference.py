@@ -72,15 +72,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision.transforms.functional as TF
-from PIL import Image
-from torchvision.transforms import InterpolationMode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "golden"))
 sys.path.insert(0, HERE)
 from make_golden import keras_order, snake                      # noqa: E402
 from gen_reference import CIFAR_PRE, write_file, write_safetensors   # noqa: E402
+from pil_reference import pil_tensor                                  # noqa: E402
 
 OUT = os.path.join(HERE, "fixtures", "keras")
 MODELS = os.path.join(os.path.dirname(HERE), "models")
@@ -88,7 +86,6 @@ IMAGES = os.path.join(HERE, "images", "parity")
 PHOTOS = ["chelsea.jpg", "coffee.png"]   # a JPEG and a PNG, both shrunk
 MIN_GAP = 1e-3
 LOGIT_SPREAD = 3.0
-CAFFE_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)   # BGR
 
 
 # --------------------------------------------------------------------------
@@ -629,28 +626,12 @@ class TimmResNetV2(nn.Module):
 
 def keras_input(path, h, w, mode):
     """load_img(path, target_size=(h, w)) + img_to_array + preprocess_input:
-    [3, h, w] float32, in the network's channel order."""
-    img = Image.open(path)
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    if img.size != (w, h):
-        img = img.resize((w, h), Image.NEAREST)
-    x = np.asarray(img, dtype=np.float32).copy()
-    if mode == "caffe":
-        x = x[..., ::-1] - CAFFE_MEAN
-    elif mode == "tf":
-        x /= np.float32(127.5)
-        x -= np.float32(1.0)
-    else:                                      # torch with mean 0, std 1: x / 255
-        x = x / np.float32(255.0)
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
+    [3, h, w] float32, in the network's channel order (pil_reference.py)."""
+    return pil_tensor(path, {"mode": mode, "fit": "stretch"}, h, w)
 
 
 def torch_input(path, pre, h, w):
-    t = TF.to_tensor(Image.open(path).convert("RGB")).double()
-    t = TF.resize(t, pre["resize"], interpolation=InterpolationMode.BILINEAR, antialias=True)
-    t = TF.center_crop(t, [h, w])
-    return TF.normalize(t, pre["mean"], pre["std"]).float()
+    return pil_tensor(path, pre, h, w)
 
 
 # --------------------------------------------------------------------------
@@ -830,10 +811,9 @@ def builtin_spec(builtin, replace=None, **changes):
 
 
 # timm's resnetv2_50 pretrained_cfg: crop_pct 0.95, so resize floor(224 / 0.95)
-# then crop 224; Inception's mean and std.  (timm resizes bicubically; resnet
-# resizes bilinearly, and so does this reference.)
-TIMM_PRE = {"resize": int(math.floor(224 / 0.95)), "mean": [0.5, 0.5, 0.5],
-            "std": [0.5, 0.5, 0.5]}
+# then crop 224, bicubic; Inception's mean and std.
+TIMM_PRE = {"resize": int(math.floor(224 / 0.95)), "interpolation": "bicubic",
+            "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
 STRETCH = {"fit": "stretch"}
 
 
@@ -934,11 +914,11 @@ FULL = [
 
 
 def generator_version():
-    """This script and the two it takes code from: a change to any remakes
+    """This script and the three it takes code from: a change to any remakes
     the full-size cases."""
     h = hashlib.sha256()
     for f in (os.path.abspath(__file__), os.path.join(HERE, "gen_reference.py"),
-              os.path.join(HERE, "golden", "make_golden.py")):
+              os.path.join(HERE, "pil_reference.py"), os.path.join(HERE, "golden", "make_golden.py")):
         with open(f, "rb") as fh:
             h.update(fh.read())
     return h.hexdigest()

@@ -45,9 +45,9 @@ import torch
 import torch.nn as nn
 import torchvision
 import torchvision.transforms.functional as TF
-from PIL import Image
 from torchvision.models.resnet import BasicBlock, Bottleneck
-from torchvision.transforms import InterpolationMode
+
+from pil_reference import pil_tensor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = os.path.join(HERE, "images", "parity")
@@ -224,11 +224,8 @@ CASES = [
 # the reference pipeline
 
 def preprocess(path, pre, h, w):
-    """torchvision's recipe on float data: [3, h, w] float64."""
-    t = TF.to_tensor(Image.open(path).convert("RGB")).double()
-    t = TF.resize(t, pre["resize"], interpolation=InterpolationMode.BILINEAR, antialias=True)
-    t = TF.center_crop(t, [h, w])
-    return TF.normalize(t, pre["mean"], pre["std"])
+    """torchvision's recipe on the PIL image (pil_reference.py): [3, h, w] float64."""
+    return pil_tensor(path, pre, h, w).double()
 
 
 def randomize_bn(model, gen):
@@ -375,8 +372,11 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(2)
-    with open(os.path.abspath(__file__), "rb") as f:
-        version = hashlib.sha256(f.read()).hexdigest()
+    version = hashlib.sha256()   # this script and its reference pipeline
+    for name in (os.path.abspath(__file__), os.path.join(HERE, "pil_reference.py")):
+        with open(name, "rb") as f:
+            version.update(f.read())
+    version = version.hexdigest()
     images = sorted(os.path.join(IMAGES, f) for f in os.listdir(IMAGES)
                     if f.lower().endswith((".jpg", ".jpeg", ".png")))
     if len(images) < 4:

@@ -9,10 +9,12 @@ Writes into tests/images/:
   bad/*            truncated, empty, corrupt and oversized files
   tensor.txt       one line per preprocessing case:
                    stem input width height resize out_h out_w mean0 mean1 mean2 std0 std1 std2
+                   interpolation (bilinear, bicubic, nearest)
   <stem>.u8        its input pixels, raw u8 [h][w][3], when input is "u8"; input
                    "hash" means pixels too large to commit, made by hash_pixels()
                    here and by its twin in the C test
-  <stem>.f32       torchvision's output for it, little-endian f32 [3][out_h][out_w]
+  <stem>.f32       torchvision's output for it on the PIL image (Resize,
+                   CenterCrop, ToTensor, Normalize), little-endian f32 [3][out_h][out_w]
 
 PNGs are written by the small encoder below rather than by Pillow, because
 Pillow cannot write 16-bit RGB, low bit depths of every colour type, or Adam7
@@ -32,9 +34,9 @@ import zlib
 
 import numpy as np
 import torch
-import torchvision.transforms.functional as TF
 from PIL import Image
-from torchvision.transforms import InterpolationMode
+
+from pil_reference import pil_tensor
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
 rng = np.random.default_rng(20240611)
@@ -289,17 +291,24 @@ CIFAR = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 
 # stem, width, height, resize, out_h, out_w, (mean, std); "hash_" stems use hash_pixels()
 TENSOR_CASES = [
-    ("t_down", 40, 30, 16, 14, 14, IMAGENET),        # 40x30 -> 21x16, crop left 3.5 -> 4
-    ("t_up", 10, 8, 20, 18, 18, IMAGENET),           # 10x8 -> 25x20
-    ("t_portrait", 23, 41, 16, 20, 12, CIFAR),       # non-square input and crop
-    ("t_odd_offset", 37, 29, 24, 19, 19, IMAGENET),  # offsets 2.5 -> 2 and 5.5 -> 6
-    ("t_big_factor", 49, 31, 5, 5, 5, IMAGENET),     # shrink by 6.2: wide filter
-    ("t_same_short", 30, 16, 16, 14, 14, IMAGENET),  # shorter side already 16: no resize
-    ("t_pad", 12, 9, 8, 11, 11, IMAGENET),           # 10x8 is smaller than the crop
-    ("t_no_resize", 20, 12, 0, 16, 16, IMAGENET),    # resize 0: crop and pad only
-    # Near scale 1 at 2000 pixels torch's float rounding of the filter
-    # centres moves the result by 3e-4; exact maths would fail this case.
-    ("hash_near_one", 2000, 1999, 1998, 16, 16, IMAGENET),
+    ("t_down", 40, 30, 16, 14, 14, IMAGENET, "bilinear"),        # 40x30 -> 21x16, crop left 3.5 -> 4
+    ("t_up", 10, 8, 20, 18, 18, IMAGENET, "bilinear"),           # 10x8 -> 25x20
+    ("t_portrait", 23, 41, 16, 20, 12, CIFAR, "bilinear"),       # non-square input and crop
+    ("t_odd_offset", 37, 29, 24, 19, 19, IMAGENET, "bilinear"),  # offsets 2.5 -> 2 and 5.5 -> 6
+    ("t_big_factor", 49, 31, 5, 5, 5, IMAGENET, "bilinear"),     # shrink by 6.2: wide filter
+    ("t_same_short", 30, 16, 16, 14, 14, IMAGENET, "bilinear"),  # shorter side already 16: no resize
+    ("t_pad", 12, 9, 8, 11, 11, IMAGENET, "bilinear"),           # 10x8 is smaller than the crop
+    ("t_no_resize", 20, 12, 0, 16, 16, IMAGENET, "bilinear"),    # resize 0: crop and pad only
+    # bicubic: negative lobes, values clamped to 0..255 after each pass
+    ("t_down_bicubic", 40, 30, 16, 14, 14, IMAGENET, "bicubic"),
+    ("t_up_bicubic", 10, 8, 20, 18, 18, IMAGENET, "bicubic"),
+    ("t_big_factor_bicubic", 49, 31, 5, 5, 5, IMAGENET, "bicubic"),
+    ("t_odd_offset_nearest", 37, 29, 24, 19, 19, IMAGENET, "nearest"),
+    ("t_up_nearest", 10, 8, 20, 18, 18, IMAGENET, "nearest"),
+    # Near scale 1 at 2000 pixels every filter centre sits between two
+    # pixels in its own way: one wrong rounding of a tap shows.
+    ("hash_near_one", 2000, 1999, 1998, 16, 16, IMAGENET, "bilinear"),
+    ("hash_near_one_bicubic", 2000, 1999, 1998, 16, 16, IMAGENET, "bicubic"),
 ]
 
 
@@ -314,20 +323,17 @@ def hash_pixels(w, h):
 
 def tensor_cases():
     lines = []
-    for stem, w, h, resize, oh, ow, (mean, std) in TENSOR_CASES:
+    for stem, w, h, resize, oh, ow, (mean, std), interp in TENSOR_CASES:
         hashed = stem.startswith("hash_")
         pix = hash_pixels(w, h) if hashed else photo(w, h)
-        x = torch.from_numpy(pix.copy()).permute(2, 0, 1).float().div(255)
-        if resize:
-            x = TF.resize(x, [resize], interpolation=InterpolationMode.BILINEAR, antialias=True)
-        x = TF.center_crop(x, [oh, ow])
-        x = TF.normalize(x, list(mean), list(std))
+        pre = {"resize": resize, "mean": list(mean), "std": list(std), "interpolation": interp}
+        x = pil_tensor(Image.fromarray(pix), pre, oh, ow)
         assert x.shape == (3, oh, ow) and x.dtype == torch.float32
         if not hashed:
             write(stem + ".u8", pix.tobytes())
         write(stem + ".f32", x.numpy().astype("<f4").tobytes())
         lines.append(f"{stem} {'hash' if hashed else 'u8'} {w} {h} {resize} {oh} {ow} "
-                     + " ".join(repr(v) for v in mean + std))
+                     + " ".join(repr(v) for v in mean + std) + f" {interp}")
     return lines
 
 
@@ -343,7 +349,7 @@ def main():
                          + "\n".join(decode) + "\n").encode())
     write("bad.txt", (header + "# file word-the-error-must-contain\n"
                       + "\n".join(bad) + "\n").encode())
-    write("tensor.txt", (header + "# stem input width height resize out_h out_w mean[3] std[3]\n"
+    write("tensor.txt", (header + "# stem input width height resize out_h out_w mean[3] std[3] interpolation\n"
                          + "\n".join(tensors) + "\n").encode())
 
 

@@ -7,7 +7,7 @@ Writes:
                         and PNG (eXIf), plus damaged and odd EXIF, and one
                         larger sideways JPEG for libjpeg-turbo's scaled decoding.
                         exif.txt lists the cases for tests/test_image.c:
-                          file min_short width height expected.rgb|-
+                          file shorter width height expected.rgb|-
                         where expected.rgb is what Pillow gives,
                         ImageOps.exif_transpose(im).convert('RGB') (after
                         im.draft() for a scaled JPEG), raw u8 [h][w][3].
@@ -154,7 +154,7 @@ def pillow_upright(data, draft=None):
 def exif_cases():
     fresh(EXIF_DIR)
     manifest = ["# written by tests/make_photo_fixtures.py -- do not edit",
-                "# file min_short width height expected.rgb|- (- checks the size only)"]
+                "# file shorter width height expected.rgb|- (- checks the size only)"]
 
     def case(name, data, expected, min_short=0, exp_name=None, size=None):
         write(os.path.join(EXIF_DIR, name), data)
@@ -207,20 +207,24 @@ def exif_cases():
     png = png[:idat] + chunk(b"eXIf", b"XX" + bytes(10)) + png[idat:]
     case("bad_exif.png", png, np.asarray(stored6, dtype=np.uint8))
 
-    # Scaled decoding: a sideways 161x97 photo (orientation 6) decoded at
-    # 1/2, 1/4 and 1/8, checked against Pillow's draft(), which drives the
-    # same libjpeg-turbo scaling.  Shorter side 97: 1/2 -> 49, 1/4 -> 25,
-    # 1/8 -> 13 (libjpeg rounds up), so the boundaries are at those sizes.
+    # Scaled decoding: a sideways 161x97 photo (orientation 6) to be resized
+    # so that its shorter side is `shorter`, decoded as Pillow decodes it
+    # after draft() for that resize: the upright target, torchvision's
+    # Resize(shorter) size, turned back to the stored orientation.  Pillow
+    # picks the scale (the largest of 8, 4, 2 at most min(W // w, H // h)):
+    # 48 and 25 give 1/2, 24 and 13 1/4, 12 and 1 1/8; 49 and 1000 none.
     big_up = photo("rocket.jpg", (97, 161))
     jpg = jpeg_bytes(big_up.transpose(STORE[6]), b"Exif\0\0" + tiff(6, True), quality=90)
-    w, h = 161, 97
-    for denom, min_shorts in ((2, (49, 26)), (4, (25, 14)), (8, (13, 1))):
-        expected = pillow_upright(jpg, draft=(w // denom, h // denom))
-        assert expected.shape[:2] == (-(-w // denom), -(-h // denom)), expected.shape
-        for m in min_shorts:
-            case("scaled_o6.jpg", jpg, expected, min_short=m, exp_name=f"scaled_o6_d{denom}.rgb")
-    case("scaled_o6.jpg", jpg, None, min_short=50, size=(97, 161))    # 1/2 would be 49 < 50
-    case("scaled_o6.jpg", jpg, None, min_short=1000, size=(97, 161))  # larger than the photo
+    up_w, up_h = 97, 161
+    for shorter in (49, 48, 25, 24, 13, 12, 1, 1000):
+        long_side = int(shorter * up_h / up_w) if shorter != up_w else up_h
+        expected = pillow_upright(jpg, draft=(long_side, shorter))   # stored: 161 wide
+        h, w, _ = expected.shape
+        denom = -(-up_w // w)
+        if denom == 1:
+            case("scaled_o6.jpg", jpg, None, min_short=shorter, size=(w, h))
+        else:
+            case("scaled_o6.jpg", jpg, expected, min_short=shorter, exp_name=f"scaled_o6_d{denom}.rgb")
     manifest = [line for i, line in enumerate(manifest) if line not in manifest[:i]]
     write(os.path.join(EXIF_DIR, "exif.txt"), ("\n".join(manifest) + "\n").encode())
 

@@ -17,6 +17,13 @@ if $PY -c 'import torch, torchvision' 2>/dev/null; then
     if ! $PY tests/gen_reference.py --out tests/cache --full >> "$log" 2>&1; then
         echo "FAIL tests/gen_reference.py did not complete (see $log)" | tee -a "$log"
     fi
+    # image files of every kind through PIL + torchvision, scored by resnet18's
+    # weights just made, into tests/cache/preprocess (reused when present)
+    if $PY -c 'import skimage' 2>/dev/null; then
+        if ! $PY tests/gen_preprocess_reference.py >> "$log" 2>&1; then
+            echo "FAIL tests/gen_preprocess_reference.py did not complete (see $log)" | tee -a "$log"
+        fi
+    fi
     # the built-in Keras and timm nets, into tests/cache/keras (reused when present)
     if $PY -c 'import h5py, keras_applications' 2>/dev/null; then
         if ! $PY tests/gen_keras_reference.py --full --out tests/cache >> "$log" 2>&1; then

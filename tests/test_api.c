@@ -115,7 +115,8 @@ static void reference(const char *path, float *probs)
     }
     const struct arch *a = &m->net.arch;
     float *t = malloc(3 * (size_t)a->in_h * a->in_w * sizeof *t);
-    if (img_load_for(path, img_min_short(&a->pre, a->in_h, a->in_w), &im, &e) ||
+    struct img_draft d = img_draft_for(&a->pre, a->in_h, a->in_w);
+    if (img_load_for(path, &d, &im, &e) ||
         img_to_tensor(&im, &a->pre, a->in_h, a->in_w, t, &e))
         CHECK(0, "%s: %s", path, e.msg);
     else

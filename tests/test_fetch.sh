@@ -172,6 +172,14 @@ check "sidecar resize: classify applies it" sh -c "[ -s '$T/side' ] && ! cmp -s 
 printf '{"model": "another", "preprocess": {"resize": 160}}\n' >"$T/w.safetensors.json"
 $R classify -m $FIX/spec.json -w "$T/w.safetensors" -f tsv $IMG/chelsea.jpg >"$T/side"
 check "sidecar of another model: ignored" cmp "$T/plain" "$T/side"
+printf '{"model": "basic-small", "set": "x", "preprocess": {"interpolation": "bicubic"}}\n' \
+    >"$T/w.safetensors.json"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" -f tsv $IMG/chelsea.jpg >"$T/side"
+check "sidecar interpolation: classify resizes as it says" sh -c "[ -s '$T/side' ] && ! cmp -s '$T/plain' '$T/side'"
+printf '{"model": "basic-small", "preprocess": {"interpolation": "lanczos"}}\n' >"$T/w.safetensors.json"
+$R classify -m $FIX/spec.json -w "$T/w.safetensors" $IMG/chelsea.jpg >/dev/null 2>"$T/err"
+check "sidecar interpolation lanczos: exit 2 naming the key" \
+    sh -c "[ $? -eq 2 ] && grep -q 'preprocess.interpolation' '$T/err'"
 printf 'not json' >"$T/w.safetensors.json"
 $R classify -m $FIX/spec.json -w "$T/w.safetensors" $IMG/chelsea.jpg >/dev/null 2>"$T/err"
 check "broken sidecar: exit 2 naming it" sh -c "[ $? -eq 2 ] && grep -q 'w.safetensors.json' '$T/err'"
@@ -185,6 +193,8 @@ if [ -s tests/cache/resnet50/weights.safetensors ]; then
     check "resnet50 (tv2): fetched and checked" sh -c "[ $rc -eq 0 ] && [ -s '$H/resnet50.safetensors' ]"
     check "resnet50 (tv2): the sidecar records torchvision V2's resize 232" \
         grep -q '"resize":[[:space:]]*232' "$H/resnet50.safetensors.json"
+    check "resnet50 (tv2): the sidecar records torchvision's bilinear resize" \
+        grep -q '"interpolation":[[:space:]]*"bilinear"' "$H/resnet50.safetensors.json"
     fetch "$H" resnet50
     check "resnet50 again: already there, not downloaded twice" \
         sh -c "[ $? -eq 0 ] && grep -q already '$T/out' && [ \$(grep -c resnet50.tv2 '$T/log') -eq 1 ]"

@@ -22,14 +22,6 @@
 #define DIR "tests/images/"
 
 /* Manifest lines, skipping comments; returns NULL at the end. */
-static char *next_line(FILE *f, char *line, int len)
-{
-    while (fgets(line, len, f))
-        if (line[0] != '#' && line[0] != '\n')
-            return line;
-    return NULL;
-}
-
 static double now_ms(void)
 {
     struct timespec ts;
@@ -265,14 +257,6 @@ static void test_corruption(void)
 
 /* ---- preprocessing against torchvision ------------------------------------ */
 
-static float le_f32(const unsigned char *b)
-{
-    uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    float v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
 /* make_image_fixtures.py's hash_pixels(): [h][w][3] noise too big to commit. */
 static unsigned char *hash_pixels(int w, int h)
 {
@@ -292,13 +276,18 @@ static void test_tensor(void)
     CHECK(f != NULL, "open " DIR "tensor.txt");
     if (!f)
         return;
-    char line[512], stem[128], input[16], path[512];
+    char line[512], stem[128], input[16], interp[16], path[512];
     int w, h, oh, ow;
     struct preprocess p = {0};
+    static const char *const interps[] = {"bilinear", "bicubic", "nearest"};   /* enum pre_interp */
     while (next_line(f, line, sizeof line)) {
-        if (sscanf(line, "%127s %15s %d %d %d %d %d %f %f %f %f %f %f", stem, input, &w, &h, &p.resize, &oh, &ow,
-                   &p.mean[0], &p.mean[1], &p.mean[2], &p.std[0], &p.std[1], &p.std[2]) != 13)
+        if (sscanf(line, "%127s %15s %d %d %d %d %d %f %f %f %f %f %f %15s", stem, input, &w, &h, &p.resize,
+                   &oh, &ow, &p.mean[0], &p.mean[1], &p.mean[2], &p.std[0], &p.std[1], &p.std[2], interp) != 14)
             continue;
+        p.interp = PRE_BILINEAR;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(interp, interps[i]))
+                p.interp = (enum pre_interp)i;
         size_t in_size = (size_t)w * h * 3, exp_size = 0;
         unsigned char *pix = NULL;
         snprintf(path, sizeof path, DIR "%s.u8", stem);
@@ -321,8 +310,9 @@ static void test_tensor(void)
                 max_diff = d > max_diff || d != d ? d : max_diff;
             }
         }
-        CHECK(max_diff >= 0 && max_diff <= 1e-4, "tensor %s: %dx%d, resize %d, crop %dx%d vs torchvision: "
-              "max diff %.3g%s", stem, w, h, p.resize, ow, oh, max_diff, e.msg);
+        /* Pillow's integer arithmetic, then the same float steps: equal to float rounding. */
+        CHECK(max_diff >= 0 && max_diff <= 1e-6, "tensor %s: %dx%d, %s resize %d, crop %dx%d vs torchvision "
+              "on the PIL image: max diff %.3g%s", stem, w, h, interp, p.resize, ow, oh, max_diff, e.msg);
         free(pix);
         free(exp);
         free(out);
@@ -340,7 +330,8 @@ static void test_tensor_flat(int w, int h, int resize, int oh, int ow, int padde
     for (size_t i = 0; i < (size_t)w * h; i++)
         memcpy(pix + 3 * i, "\x10\x80\xf0", 3);
     struct image im = {w, h, pix};
-    struct preprocess p = {resize, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}, PRE_TORCH, PRE_FIT_CROP};
+    struct preprocess p = {resize, {0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f}, PRE_TORCH, PRE_FIT_CROP,
+                         PRE_BILINEAR, 0};
     struct err e = {{0}};
     double t0 = now_ms();
     int rc = img_to_tensor(&im, &p, oh, ow, out, &e);
@@ -368,7 +359,7 @@ static void test_tensor_errors(void)
     struct image im = {2, 2, pix};
     float out[3 * 4];
     struct err e = {{0}};
-    struct preprocess p = {2, {0.5f, 0.5f, 0.5f}, {0.25f, 0.0f, 0.25f}, PRE_TORCH, PRE_FIT_CROP};
+    struct preprocess p = {2, {0.5f, 0.5f, 0.5f}, {0.25f, 0.0f, 0.25f}, PRE_TORCH, PRE_FIT_CROP, PRE_BILINEAR, 0};
     CHECK(img_to_tensor(&im, &p, 2, 2, out, &e) == -1 && strstr(e.msg, "std[1]"), "std 0 refused: %s", e.msg);
     p.std[1] = 0.25f;
     CHECK(img_to_tensor(&im, &p, 0, 2, out, &e) == -1, "crop height 0 refused: %s", e.msg);
@@ -392,7 +383,7 @@ static void test_tensor_speed(void)
     }
     struct image im = {w, h, pix};
     struct preprocess p = {256, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, PRE_TORCH,
-                           PRE_FIT_CROP};
+                           PRE_FIT_CROP, PRE_BILINEAR, 0};
     struct err e = {{0}};
     double best = 1e9;
     int rc = 0;
@@ -402,8 +393,8 @@ static void test_tensor_speed(void)
         double ms = now_ms() - t0;
         best = ms < best ? ms : best;
     }
-    /* The bound is loose so sanitizer builds pass; the figure is the point. */
-    CHECK(rc == 0 && best < 1000, "12 MP (4000x3000) -> resize 256 -> crop 224: %.1f ms single-threaded%s",
+    /* The figure is for the reader; timings are never a pass mark. */
+    CHECK(rc == 0, "12 MP (4000x3000) -> resize 256 -> crop 224: %.1f ms single-threaded%s",
           best, e.msg);
     free(pix);
     free(out);
@@ -411,9 +402,10 @@ static void test_tensor_speed(void)
 
 /* ---- EXIF orientation and scaled decoding, against Pillow ------------------ */
 
-/* exif/exif.txt: file min_short width height expected.rgb|-.  Pillow's
- * exif_transpose (after draft() for a scaled JPEG) on the same libjpeg-turbo
- * gives the expected pixels, so they must match exactly. */
+/* exif/exif.txt: file shorter width height expected.rgb|-.  Pillow's
+ * exif_transpose, after draft() for a resize of the shorter side to
+ * `shorter` (0: none), on the same libjpeg-turbo gives the expected pixels,
+ * so they must match exactly. */
 static void test_exif(void)
 {
     FILE *f = fopen(DIR "exif/exif.txt", "r");
@@ -421,17 +413,18 @@ static void test_exif(void)
     if (!f)
         return;
     char line[512], file[256], exp_file[256], path[512];
-    int min_short, w, h;
+    int shorter, w, h;
     while (next_line(f, line, sizeof line)) {
-        if (sscanf(line, "%255s %d %d %d %255s", file, &min_short, &w, &h, exp_file) != 5)
+        if (sscanf(line, "%255s %d %d %d %255s", file, &shorter, &w, &h, exp_file) != 5)
             continue;
         snprintf(path, sizeof path, DIR "exif/%s", file);
         struct image im;
         struct err e = {{0}};
-        int rc = img_load_for(path, min_short, &im, &e);
+        struct img_draft d = {shorter, 0, 0};
+        int rc = img_load_for(path, &d, &im, &e);
         int size_ok = rc == 0 && im.w == w && im.h == h;
         if (!strcmp(exp_file, "-")) {
-            CHECK(size_ok, "exif/%s, shorter side >= %d: decoded %dx%d, want %dx%d%s", file, min_short,
+            CHECK(size_ok, "exif/%s, for a resize to %d: decoded %dx%d, want %dx%d%s", file, shorter,
                   im.w, im.h, w, h, e.msg);
             img_free(&im);
             continue;
@@ -447,8 +440,8 @@ static void test_exif(void)
                 max_diff = d > max_diff ? d : max_diff;
             }
         }
-        CHECK(max_diff == 0, "exif/%s, shorter side >= %d: %dx%d upright equals Pillow's exif_transpose%s "
-              "(max diff %d)%s", file, min_short, im.w, im.h, min_short ? " of draft()" : "", max_diff, e.msg);
+        CHECK(max_diff == 0, "exif/%s, for a resize to %d: %dx%d upright equals Pillow's exif_transpose%s "
+              "(max diff %d)%s", file, shorter, im.w, im.h, shorter ? " of draft()" : "", max_diff, e.msg);
         img_free(&im);
         free(exp);
     }
@@ -486,29 +479,54 @@ static void test_scaled_png(void)
 {
     struct image im;
     struct err e = {{0}};
-    int rc = img_load_for(DIR "png_rgb8.png", 1, &im, &e);
+    struct img_draft tiny = {1, 0, 0};
+    int rc = img_load_for(DIR "png_rgb8.png", &tiny, &im, &e);
     CHECK(rc == 0 && im.w == 13 && im.h == 11, "PNG with a target of 1 pixel is decoded at full size "
           "(%dx%d)%s", im.w, im.h, e.msg);
     img_free(&im);
-    rc = img_load_for(DIR "exif/scaled_o6.jpg", 0, &im, &e);
-    CHECK(rc == 0 && im.w == 97 && im.h == 161, "JPEG with target 0 is decoded at full size (%dx%d)%s",
+    rc = img_load_for(DIR "exif/scaled_o6.jpg", NULL, &im, &e);
+    CHECK(rc == 0 && im.w == 97 && im.h == 161, "JPEG without a target is decoded at full size (%dx%d)%s",
           im.w, im.h, e.msg);
     img_free(&im);
 }
 
-/* What classify asks img_load_for for: enough pixels for the resize. */
-static void test_min_short(void)
+/* What classify asks img_load_for for: the resize that follows. */
+static void test_draft_for(void)
 {
     struct preprocess p;
     memset(&p, 0, sizeof p);
     p.resize = 256;
-    CHECK(img_min_short(&p, 224, 224) == 256, "crop after resize 256: decode to a shorter side of 256");
+    struct img_draft d = img_draft_for(&p, 224, 224);
+    CHECK(d.shorter == 256 && !d.w && !d.h, "crop after resize 256: a draft for a shorter side of 256");
+    p.full_decode = 1;
+    d = img_draft_for(&p, 224, 224);
+    CHECK(!d.shorter && !d.w && !d.h, "full_decode: no draft");
+    p.full_decode = 0;
     p.resize = 0;
-    CHECK(img_min_short(&p, 224, 224) == 0, "crop without resize: full size");
+    d = img_draft_for(&p, 224, 224);
+    CHECK(!d.shorter && !d.w && !d.h, "crop without resize: full size");
     p.fit = PRE_FIT_STRETCH;
-    CHECK(img_min_short(&p, 224, 300) == 300, "stretch to 300x224: a shorter side of 300");
+    d = img_draft_for(&p, 224, 300);
+    CHECK(!d.shorter && d.w == 300 && d.h == 224, "stretch to 300x224: a draft for 300x224");
 }
 
+/* A stretch's draft: Pillow's min(W // w, H // h) on the upright size. */
+static void test_draft_stretch(void)
+{
+    struct image im;
+    struct err e = {{0}};
+    /* scaled_o6.jpg is 97x161 upright: 97 // 24 = 4, 161 // 40 = 4 -> 1/4 */
+    struct img_draft d = {0, 24, 40};
+    int rc = img_load_for(DIR "exif/scaled_o6.jpg", &d, &im, &e);
+    CHECK(rc == 0 && im.w == 25 && im.h == 41, "stretch draft 24x40 of 97x161: 1/4, %dx%d%s", im.w, im.h, e.msg);
+    img_free(&im);
+    /* 161 // 81 = 1: no reduction, though 97 // 24 = 4 */
+    d = (struct img_draft){0, 24, 81};
+    rc = img_load_for(DIR "exif/scaled_o6.jpg", &d, &im, &e);
+    CHECK(rc == 0 && im.w == 97 && im.h == 161, "stretch draft 24x81: the tighter axis decides, %dx%d%s",
+          im.w, im.h, e.msg);
+    img_free(&im);
+}
 
 /* A photo's metadata (here 3 MB of iTXt, then an ICC profile) is skipped,
  * not read into memory, and does not change the pixels. */
@@ -571,7 +589,8 @@ static void test_max_pixels(void)
           "a 13x11 PNG is refused by a limit of 142: %s", e.msg);
     /* The limit is on the header's size, not on the scaled decode. */
     img_set_max_pixels(97 * 161 - 1);
-    rc = img_load_for(DIR "exif/scaled_o6.jpg", 13, &im, &e);
+    struct img_draft eighth = {12, 0, 0};
+    rc = img_load_for(DIR "exif/scaled_o6.jpg", &eighth, &im, &e);
     CHECK(bad_result_ok(rc, &im, &e, "scaled_o6.jpg", "too large"),
           "a 161x97 JPEG decoded at 1/8 still counts its full size: %s", e.msg);
     img_set_max_pixels(0);
@@ -584,7 +603,7 @@ static void test_max_pixels(void)
         double t0 = now_ms();
         rc = img_load(huge[i], &im, &e);
         double ms = now_ms() - t0;
-        CHECK(bad_result_ok(rc, &im, &e, huge[i], "too large") && ms < 100,
+        CHECK(bad_result_ok(rc, &im, &e, huge[i], "too large"),
               "%s refused in %.1f ms: %s", huge[i], ms, e.msg);
     }
 }
@@ -654,7 +673,7 @@ static void test_keras_stretch(void)
                 q[0] = (unsigned char)x, q[1] = (unsigned char)y, q[2] = 7;
             }
         struct image im = {n, n, pix};
-        struct preprocess p = {0, {0, 0, 0}, {1, 1, 1}, PRE_TF, PRE_FIT_STRETCH};
+        struct preprocess p = {0, {0, 0, 0}, {1, 1, 1}, PRE_TF, PRE_FIT_STRETCH, PRE_NEAREST, 0};
         struct err e = {{0}};
         int ok = img_to_tensor(&im, &p, m, m, out, &e) == 0;
         for (int y = 0; ok && y < m; y++)
@@ -681,7 +700,8 @@ static void test_keras_modes(void)
     struct err e = {{0}};
     const float bgr[3] = {255.0f - 103.939f, 128.0f - 116.779f, 10.0f - 123.68f};
     for (int fit = 0; fit < 2; fit++) {
-        struct preprocess p = {2, {0, 0, 0}, {0, 0, 0}, PRE_CAFFE, (enum pre_fit)fit};
+        struct preprocess p = {2, {0, 0, 0}, {0, 0, 0}, PRE_CAFFE, (enum pre_fit)fit,
+                               fit ? PRE_NEAREST : PRE_BILINEAR, 0};
         int rc = img_to_tensor(&im, &p, 2, 2, out, &e);
         double d = 0;
         for (int c = 0; c < 3; c++)
@@ -736,7 +756,8 @@ int main(void)
     test_exif();
     test_exif_bad_crc();
     test_scaled_png();
-    test_min_short();
+    test_draft_for();
+    test_draft_stretch();
     test_png_metadata();
     test_max_pixels();
     test_scan_limit();

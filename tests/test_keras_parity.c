@@ -13,7 +13,8 @@
  *     and timm_resnetv2_50 at 224x224 with 1000 classes.
  *
  * For every case:
- *   - img_load + img_to_tensor reproduce input.<file>;
+ *   - img_load_for (drafted as classify decodes) + img_to_tensor reproduce
+ *     input.<file>;
  *   - the model opens (model_open: the weight file loads into the spec's
  *     net, by order for Keras files, and the forward pass plans it), and,
  *     fed the reference input, reproduces probs.<file> and its top-5 order,
@@ -128,8 +129,9 @@ static void run_case(const char *root, const char *dir, const char *name, const 
         }
         struct image im = {0};
         snprintf(path, sizeof path, "%.2000s/images/parity/%.1000s", root, img);
+        struct img_draft draft = img_draft_for(&a.pre, a.in_h, a.in_w);   /* as classify */
         if (check_preprocessing) {
-            if (img_load(path, &im, &e) < 0 ||
+            if (img_load_for(path, &draft, &im, &e) < 0 ||
                 img_to_tensor(&im, &a.pre, a.in_h, a.in_w, mine, &e) < 0) {
                 CHECK(0, "%s %s: preprocessing: %s", label, img, e.msg);
             } else {

@@ -7,7 +7,8 @@
  *
  * For every case under tests/fixtures/ (committed, small) and tests/cache/
  * (full-size, made by `make test` when torch is installed):
- *   - img_load + img_to_tensor must reproduce input.<file>;
+ *   - img_load_for (drafted as classify decodes) + img_to_tensor must
+ *     reproduce input.<file>;
  *   - the forward pass, fed the REFERENCE input so that it is judged apart
  *     from preprocessing, must reproduce probs.<file> and its top-5 order,
  *     for every stored weight dtype;
@@ -149,7 +150,8 @@ static void check_inputs(struct ref_case *c, const char *images_dir)
         char path[PATH_LEN];
         struct image im = {0};
         struct err e = {{0}};
-        if (img_load(path_join(path, images_dir, img), &im, &e) < 0) {
+        struct img_draft d = img_draft_for(&c->arch.pre, c->arch.in_h, c->arch.in_w);   /* as classify */
+        if (img_load_for(path_join(path, images_dir, img), &d, &im, &e) < 0) {
             CHECK(0, "%s %s: image loads: %s", c->label, img, e.msg);
             continue;
         }

@@ -15,7 +15,10 @@
 # weights give sharper, more sensitive outputs) with the stem in fp32, and
 # 0.0172, 0.0272, 0.0397 since the stem reads its input in u8 too (int8
 # results are the same bits on every machine; resnet50's margin is then
-# 1.1x: its tolerance was kept, not widened); |p_bf16 - p_fp32| 0.0065,
+# 1.1x: its tolerance was kept, not widened; regenerated when the inputs
+# became Pillow's exact ones, which refits the generated classifier, its
+# weights measure 0.0362 and the tolerance is 0.04, the same 1.1x; the code
+# under test did not change); |p_bf16 - p_fp32| 0.0065,
 # 0.0070, 0.033 with the stem in fp32, 0.0021, 0.0092, 0.0321 since it is in
 # bf16 too; resnet50's int8 top-1 differs from fp32 on astronaut.png,
 # where its two best classes are close (bf16's did too before its classifier
@@ -141,7 +144,7 @@ print(same, len(a), "%.4f" % worst)
 PYEOF
 }
 # precision, model, its files, tolerance on |p - p_fp32|, least top-1 agreements of 4
-for row in "int8 resnet18 tests/cache/resnet18 0.03 4" "int8 resnet50 tests/cache/resnet50 0.03 3" \
+for row in "int8 resnet18 tests/cache/resnet18 0.03 4" "int8 resnet50 tests/cache/resnet50 0.04 3" \
            "int8 keras_resnet50v2 tests/cache/keras/keras_resnet50v2 0.25 4" \
            "bf16 resnet18 tests/cache/resnet18 0.016 4" "bf16 resnet50 tests/cache/resnet50 0.018 3" \
            "bf16 keras_resnet50v2 tests/cache/keras/keras_resnet50v2 0.08 4"; do

@@ -366,10 +366,22 @@ static void errors(void)
     bad("{\"depth\": 50, \"preprocess\": {\"mode\": \"caffe\", \"mean\": [1, 2, 3]}}", "applies to mode \"torch\"");
     bad("{\"depth\": 50, \"preprocess\": {\"fit\": \"stretch\", \"resize\": 256}}", "applies to fit \"crop\"");
     bad("{\"depth\": 50, \"preprocess\": {\"fit\": \"squash\"}}", "\"preprocess.fit\" is \"squash\"");
+    bad("{\"depth\": 50, \"preprocess\": {\"interpolation\": \"lanczos\"}}",
+        "\"preprocess.interpolation\" is \"lanczos\"");
 
     struct arch a;
     struct err e = {""};
     struct net n;
+    /* torchvision's Resize is bilinear, Keras's load_img nearest, unless the spec says */
+    CHECK(spec_parse("{\"depth\": 18}", "t.json", ".", &a, &e) == 0 && a.pre.interp == PRE_BILINEAR,
+          "interpolation: bilinear by default%s", e.msg);
+    CHECK(spec_parse("{\"depth\": 18, \"preprocess\": {\"fit\": \"stretch\"}}", "t.json", ".", &a, &e) == 0 &&
+              a.pre.interp == PRE_NEAREST, "interpolation: nearest by default for fit stretch%s", e.msg);
+    CHECK(spec_parse("{\"depth\": 18, \"preprocess\": {\"fit\": \"stretch\", \"interpolation\": \"bicubic\"}}",
+                     "t.json", ".", &a, &e) == 0 && a.pre.interp == PRE_BICUBIC,
+          "interpolation: bicubic when the spec says%s", e.msg);
+    CHECK(spec_load("timm_resnetv2_50", &a, &e) == 0 && a.pre.interp == PRE_BICUBIC && a.pre.resize == 235,
+          "timm_resnetv2_50: bicubic, as timm's pretrained config says%s", e.msg);
     CHECK(spec_parse("{\"depth\": 18, \"names\": \"auto\", \"head\": [{\"type\": \"gap\"}, "
                      "{\"type\": \"dense\", \"name\": \"conv2d\"}]}", "t.json", ".", &a, &e) == 0 &&
               net_build(&a, &n, &e) == -1 && strstr(e.msg, "two layers are named conv2d"),

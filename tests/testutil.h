@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "blk.h"
 #include "ops.h"
@@ -55,6 +56,24 @@ static inline unsigned char *read_all(const char *path, size_t *size)
     fclose(f);
     *size = n;
     return buf;
+}
+
+/* The next line of a manifest that is neither a comment nor empty. */
+static inline char *next_line(FILE *f, char *line, int len)
+{
+    while (fgets(line, len, f))
+        if (line[0] != '#' && line[0] != '\n')
+            return line;
+    return NULL;
+}
+
+/* A little-endian float32, as the generators write them. */
+static inline float le_f32(const unsigned char *b)
+{
+    uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
 }
 
 /* max |a[i] - b[i]| over n floats; a NaN anywhere makes it NaN. */

@@ -24,9 +24,12 @@ static void fuzz_image(const uint8_t *data, size_t size)
     struct preprocess pre;
     memset(&pre, 0, sizeof pre);
     pre.resize = 2 * p[0];
-    int out_h = 1 + (p[1] & 63) % 48, out_w = 1 + (p[2] & 127) % 48, min_short = p[3];
+    int out_h = 1 + (p[1] & 63) % 48, out_w = 1 + (p[2] & 127) % 48;
     pre.mode = (enum pre_mode)((p[1] >> 6) % 3);
     pre.fit = p[2] >> 7 ? PRE_FIT_STRETCH : PRE_FIT_CROP;
+    pre.interp = (enum pre_interp)(p[3] % 3);
+    /* the draft of the resize, or of another shorter side (p[3] / 3) */
+    struct img_draft d = p[3] / 3 ? (struct img_draft){p[3] / 3, 0, 0} : img_draft_for(&pre, out_h, out_w);
     for (int c = 0; c < 3; c++) {
         pre.mean[c] = 0.5f;
         pre.std[c] = 0.25f;
@@ -35,7 +38,7 @@ static void fuzz_image(const uint8_t *data, size_t size)
     img_set_max_pixels(FUZZ_MAX_PIXELS);
     struct image im;
     struct err e = {{0}};
-    int rc = img_decode_for(data, size, "fuzz.img", min_short, &im, &e);
+    int rc = img_decode_for(data, size, "fuzz.img", &d, &im, &e);
     img_set_max_pixels(0);
     if (rc != 0) {
         FUZZ_PROMISE(rc == -1 && fuzz_one_line(e.msg, "fuzz.img") && !im.rgb && !im.w && !im.h,
