@@ -38,9 +38,12 @@ endif
 # Debian packages: to build, and to generate the test references.
 DEPS_BUILD = make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libcjson-dev libhdf5-dev libcurl4-openssl-dev
 # (python3-skimage: the sample photographs tests/make_photo_fixtures.py cuts
-# the committed photo fixtures from, which tests/test_fixtures.sh remakes)
+# the committed photo fixtures from, which tests/test_fixtures.sh remakes;
+# parallel and python3-distributed: the README's scale-out forms, which
+# tests/test_scaleout.sh runs)
 DEPS_TEST  = python3 python3-numpy python3-pil python3-torch python3-torchvision python3-h5py \
-             python3-keras-applications python3-skimage valgrind dataset-fashion-mnist
+             python3-keras-applications python3-skimage valgrind dataset-fashion-mnist \
+             parallel python3-distributed
 
 B        = build
 SRCS     = $(wildcard src/*.c)
