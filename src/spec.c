@@ -57,9 +57,9 @@ static int depth_to_stages(int depth, struct arch *a, int block_given, int cifar
     if (!cifar) {
         int i = depth_in_table(depth);
         if (i < 0)
-            return err_set(e, "%s: key \"depth\" is %d, which has no mapping for the "
-                           "imagenet stem (use 18, 34, 50, 101, 152 or 200, or give "
-                           "\"block\" and \"stages\")", src, depth);
+            return err_set(e, "%s: key \"depth\" is %d, which is not in the ImageNet "
+                           "table (use 18, 34, 50, 101, 152 or 200, \"depth_rule\": "
+                           "\"cifar\", or \"block\" and \"stages\")", src, depth);
         if (block_given && a->block != imagenet_depths[i].block)
             return err_set(e, "%s: key \"block\" contradicts \"depth\": depth %d "
                            "uses %s blocks", src, depth,
@@ -171,6 +171,7 @@ struct parser {
     const char *dir;     /* resolves `labels` */
     struct err *e;
     int block_given;     /* "block" was in the spec */
+    int depth_rule;      /* "depth_rule": 0 imagenet, 1 cifar, -1 not given */
     int cifar;           /* a cifar-sized net: the defaults of widths, classes, input */
 };
 
@@ -266,6 +267,21 @@ static int parse_block(struct parser *p, const struct key *k, const cJSON *v)
     return 0;
 }
 
+/* Which rule "depth" follows, where the stem's own would not do: 101 and
+ * 200 are 9n+2 depths too, and a CIFAR net of a stem given as layers would
+ * otherwise take their ImageNet rows. */
+static int parse_depth_rule(struct parser *p, const struct key *k, const cJSON *v)
+{
+    static const char *const rules[] = {"imagenet", "cifar", NULL};
+    p->depth_rule = -1;
+    if (!v)
+        return 0;
+    if (!cJSON_GetObjectItemCaseSensitive(p->root, "depth"))
+        return err_set(p->e, "%s: key \"depth_rule\" says how \"depth\" maps to stages, but "
+                       "the spec has no \"depth\"", p->src);
+    return json_enum(v, k->name, rules, &p->depth_rule, p->src, p->e);
+}
+
 static int parse_depth(struct parser *p, const struct key *k, const cJSON *v)
 {
     if (!v)
@@ -275,7 +291,9 @@ static int parse_depth(struct parser *p, const struct key *k, const cJSON *v)
     int d;
     if (json_int(v, k->name, 1, 100000, &d, p->src, p->e))
         return -1;
-    if (p->a->stem == STEM_LAYERS)
+    if (p->depth_rule >= 0)
+        p->cifar = p->depth_rule;
+    else if (p->a->stem == STEM_LAYERS)
         p->cifar = depth_in_table(d) < 0;
     return depth_to_stages(d, p->a, p->block_given, p->cifar, p->src, p->e);
 }
@@ -502,6 +520,7 @@ static const struct key keys[] = {
     {"version", parse_version, NULL, 0},
     {"stem", parse_stem, NULL, 0},
     {"block", parse_block, NULL, 0},
+    {"depth_rule", parse_depth_rule, NULL, 0},
     {"depth", parse_depth, NULL, 0},
     {"stages", parse_stages, NULL, 0},
     {"widths", parse_widths, NULL, 0},

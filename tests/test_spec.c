@@ -67,6 +67,24 @@ static void depths(void)
     CHECK(spec_parse("{\"depth\": 29, \"stem\": \"cifar\"}", "c", ".", &a, &e) == 0 &&
               a.block == BLOCK_BOTTLENECK && a.stages[0] == 3,
           "cifar depth 29 (only 9n+2) -> bottleneck 3 x 3");
+    /* 101 is 9n+2 too: a stem given as layers takes the ImageNet row of a
+     * depth in the table unless depth_rule says cifar */
+    static const char layer_stem[] =
+        "\"stem\": [{\"type\": \"conv\", \"filters\": 8, \"kernel\": 3, \"padding\": \"same\"}], "
+        "\"block\": \"bottleneck\", \"depth\": 101";
+    char json[512];
+    snprintf(json, sizeof json, "{%s}", layer_stem);
+    CHECK(spec_parse(json, "c", ".", &a, &e) == 0 && a.n_stages == 4 && a.stages[2] == 23 &&
+              a.in_h == 224,
+          "layer stem, depth 101 -> the ImageNet row [3,4,23,3], 224x224");
+    snprintf(json, sizeof json, "{%s, \"depth_rule\": \"cifar\"}", layer_stem);
+    CHECK(spec_parse(json, "c", ".", &a, &e) == 0 && a.n_stages == 3 && a.stages[0] == 11 &&
+              a.stages[2] == 11 && a.widths[0] == 16 && a.in_h == 32 && a.classes == 10,
+          "layer stem, depth 101, depth_rule cifar -> bottleneck 3 x 11 (9n+2), cifar defaults");
+    CHECK(spec_parse("{\"depth\": 50, \"stem\": \"cifar\", \"depth_rule\": \"imagenet\"}", "c",
+                     ".", &a, &e) == 0 &&
+              a.n_stages == 4 && a.stages[2] == 6 && a.in_h == 224,
+          "cifar stem, depth_rule imagenet -> the table's [3,4,6,3]");
     CHECK(spec_parse("{\"block\": \"basic\", \"stages\": [1, 2, 1, 1, 1], \"widths\": [8, 8, 16, "
                      "16, 32], \"input\": [96, 128, 3], \"classes\": 7}",
                      "c", ".", &a, &e) == 0 &&
@@ -293,6 +311,10 @@ static void errors(void)
     bad("{\"depth\": \"50\"}", "\"depth\" must be an integer");
     bad("{\"depth\": 42}", "depth\" is 42");
     bad("{\"depth\": 21, \"stem\": \"cifar\", \"block\": \"basic\"}", "6n+2");
+    bad("{\"depth\": 56, \"depth_rule\": \"imagenet\"}", "not in the ImageNet table");
+    bad("{\"depth\": 56, \"depth_rule\": \"paper\"}", "\"depth_rule\" is \"paper\"");
+    bad("{\"block\": \"basic\", \"stages\": [2], \"depth_rule\": \"cifar\"}",
+        "the spec has no \"depth\"");
     bad("{\"block\": \"basic\", \"stages\": [2, -1]}", "\"stages[1]\" is -1");
     bad("{\"block\": \"basic\", \"stages\": []}", "\"stages\" has 0 entries");
     bad("{\"block\": \"basic\", \"stages\": [2, 2], \"widths\": [8]}", "\"widths\" has 1 entries");
