@@ -2,8 +2,9 @@
 """gen_keras_reference.py -- golden references for tests/test_keras_parity.c.
 
 The Keras-side networks (Keras Applications' ResNet v1 and v2, the Keras
-tutorials' ResNet-50, ResNet-34 and CIFAR ResNet v2), timm's pre-activation
-ResNetV2 and He et al. 2016's pre-activation CIFAR net, with random weights,
+tutorials' ResNet-50, ResNet-34 and CIFAR ResNet v2, Keras's own CIFAR
+ResNet v2 example), timm's pre-activation ResNetV2 and He et al. 2016's
+pre-activation CIFAR net, with random weights,
 written the way their own code would write them, plus what they compute on
 the photos of tests/images/parity/.  One case directory each:
 
@@ -30,7 +31,9 @@ the photos of tests/images/parity/.  One case directory each:
                                    the keys builtin_spec() is given
     gen_keras_reference.py --full  the built-in keras_resnet50, keras_resnet50v2
                                    and timm_resnetv2_50 at 224x224 with 1000
-                                   classes, into --out/keras/ (default
+                                   classes, tutorial_resnetv2_cifar and
+                                   keras_example_resnetv2_cifar (ResNet-56 v2,
+                                   32x32), into --out/keras/ (default
                                    tests/cache); a case made by this same
                                    script (and the two it imports from) is
                                    kept, not remade
@@ -44,7 +47,8 @@ names for unnamed layers.  Keras Applications' networks are its own
 resnet_common.py (Debian's python3-keras-applications): ResNet50 and
 ResNet50V2 themselves for the full-size cases, ResNet() with a smaller
 stack_fn for the small ones; the tutorials' networks are written out below
-as their code builds them.  timm's is a PyTorch module with timm's module
+as their code builds them (the CIFAR v2 ones in golden/make_golden.py, which
+builds them on its own stand-in for the summary tables).  timm's is a PyTorch module with timm's module
 names (timm/models/resnetv2.py: PreActBottleneck, DownsampleConv,
 BatchNormAct2d, a 1x1-conv head); with a 3x3/1 stem conv it is the
 pre-activation CIFAR net of He et al. 2016 under timm's names.
@@ -76,7 +80,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "golden"))
 sys.path.insert(0, HERE)
-from make_golden import keras_order, snake                      # noqa: E402
+from make_golden import TUTORIAL_V2, cifar_resnet_v2, keras_order, snake   # noqa: E402
 from gen_reference import CIFAR_PRE, write_file, write_safetensors   # noqa: E402
 from pil_reference import pil_tensor                                  # noqa: E402
 
@@ -486,56 +490,12 @@ def tutorial_resnet34_small():
     return k
 
 
-def keras_cifar_v2_small(units=1, hidden=16):
-    """examples/cifar10_resnet.py's resnet_v2 at depth 9 * units + 2, 2
-    filters in, with the tutorial's BN-ReLU-AveragePooling2D(8)-Flatten-
-    Dense(hidden, relu)-BN-Dropout-Dense(softmax) head.  A stage's first unit
-    downsamples and projects (from its input); the first unit of all reuses
-    the stem's BN-ReLU; later units are BN-ReLU-led with identity shortcuts."""
-    k = TKeras()
-    Ly = k.layers
-
-    def conv_layer(x, filters, kernel_size=3, strides=1, activation="relu",
-                   batch_normalization=True, conv_first=True):
-        conv = Ly.Conv2D(filters, kernel_size=kernel_size, strides=strides, padding="same")
-        if conv_first:
-            x = conv(x)
-            x = Ly.BatchNormalization()(x) if batch_normalization else x
-            return Ly.Activation(activation)(x) if activation else x
-        x = Ly.BatchNormalization()(x) if batch_normalization else x
-        x = Ly.Activation(activation)(x) if activation else x
-        return conv(x)
-
-    filters_in = 2
-    inputs = Ly.Input((32, 32, 3))
-    x = conv_layer(inputs, filters_in)
-    for stage in range(3):
-        for unit in range(units):
-            activation, bn, strides = "relu", True, 1
-            if stage == 0:
-                filters_out = filters_in * 4
-                if unit == 0:
-                    activation, bn = None, False
-            else:
-                filters_out = filters_in * 2
-                if unit == 0:
-                    strides = 2
-            y = conv_layer(x, filters_in, 1, strides, activation, bn, conv_first=False)
-            y = conv_layer(y, filters_in, conv_first=False)
-            y = conv_layer(y, filters_out, 1, conv_first=False)
-            if unit == 0:
-                x = conv_layer(x, filters_out, 1, strides, None, False)
-            x = Ly.add([x, y])
-        filters_in = filters_out
-    x = Ly.Activation("relu")(Ly.BatchNormalization()(x))
-    x = Ly.AveragePooling2D(pool_size=8)(x)
-    x = Ly.Flatten()(x)
-    x = Ly.Dense(hidden, activation="relu")(x)
-    x = Ly.BatchNormalization()(x)
-    x = Ly.Dropout(0.5)(x)
-    x = Ly.Dense(10, activation="softmax")(x)
-    k.models.Model(inputs=inputs, outputs=x)
-    return k
+def keras_cifar_v2_small():
+    """cifar10_resnet.py's resnet_v2 at depth 11 (one unit a stage), 2
+    filters in, with a Dense(16, relu)-BN-Dropout(0.5) head before the
+    classifier, from a spec written out here: the spec keys of such a net,
+    apart from a built-in's."""
+    return cifar_resnet_v2(TKeras(), 11, filters_in=2, head=(16, 0.5))
 
 
 # timm's ResNetV2, with timm's module names, for state_dict keys
@@ -877,13 +837,15 @@ def small_cases():
                    replace={"depth": {"block": "bottleneck", "stages": [2, 1, 1, 1],
                                       "widths": [4, 8, 12, 16], "stem_width": 64}},
                    classes=10, input=[40, 48, 3]))
-    with open(os.path.join(MODELS, "tutorial_resnetv2_cifar.json")) as f:
-        stem = json.load(f)["stem"]
-    stem[0]["filters"] = 2
-    keras_case(os.path.join(OUT, "tutorial_resnetv2_cifar_small"),
-               keras_cifar_v2_small(units=2, hidden=512), "torch", 47, builtin_spec(
-                   "tutorial_resnetv2_cifar", name="tutorial_resnetv2_cifar_small", depth=20,
-                   stem=stem, widths=[2, 8, 16], out_widths=[8, 16, 32]))
+    for name, seed, changes in [("tutorial_resnetv2_cifar", 47, TUTORIAL_V2),
+                                ("keras_example_resnetv2_cifar", 49, {})]:
+        with open(os.path.join(MODELS, name + ".json")) as f:
+            stem = json.load(f)["stem"]
+        stem[0]["filters"] = 2
+        keras_case(os.path.join(OUT, name + "_small"),
+                   cifar_resnet_v2(TKeras(), 20, **dict(changes, filters_in=2)), "torch", seed,
+                   builtin_spec(name, name=name + "_small", depth=20, stem=stem,
+                                widths=[2, 8, 16], out_widths=[8, 16, 32]))
     # He et al. 2016's CIFAR v2 net (depth 9n + 2, n = 2), timm's names
     timm_case(os.path.join(OUT, "resnet164v2_cifar_small"),
               lambda: TimmResNetV2([2, 2, 2], [16, 24, 32], 4, 10, stem="cifar"), CIFAR_PRE,
@@ -896,9 +858,10 @@ def small_cases():
 
 
 # The full-size cases: directory name = the built-in spec test_keras_parity.c
-# loads by name; (weight file, maker).  BN statistics in float32 from one
-# batch of 4 (Keras) or two (timm), references in float64, as gen_reference.py
-# does for its full-size nets.
+# loads by name; (weight file, maker).  BN statistics of the 224x224 nets in
+# float32 from one batch of 4 (Keras) or two (timm), references in float64,
+# as gen_reference.py does for its full-size nets; the 32x32 ones are small
+# enough to make as the small cases are.
 FULL = [
     ("keras_resnet50", "weights.h5",
      lambda d: keras_case(d, keras_full("ResNet50"), "caffe", 50, stat_batch=4,
@@ -910,6 +873,10 @@ FULL = [
      lambda d: timm_case(d, lambda: TimmResNetV2([3, 4, 6, 3], [256, 512, 1024, 2048], 64, 1000),
                          TIMM_PRE, 224, 224, 52, stat_batches=2, stat_batch=4,
                          stat_dtype=torch.float32)),
+    ("tutorial_resnetv2_cifar", "weights.h5",            # ResNet-56 v2, 32x32: quick
+     lambda d: keras_case(d, cifar_resnet_v2(TKeras(), 56, **TUTORIAL_V2), "torch", 53)),
+    ("keras_example_resnetv2_cifar", "weights.h5",
+     lambda d: keras_case(d, cifar_resnet_v2(TKeras(), 56), "torch", 54)),
 ]
 
 
@@ -945,7 +912,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true",
                     help="the full-size cases (the built-in keras_resnet50, keras_resnet50v2, "
-                         "timm_resnetv2_50) into OUT/keras/, instead of the small fixtures")
+                         "timm_resnetv2_50, tutorial_resnetv2_cifar, "
+                         "keras_example_resnetv2_cifar) into OUT/keras/, instead of the small "
+                         "fixtures")
     ap.add_argument("--out", default=os.path.join(HERE, "cache"),
                     help="where --full writes (default tests/cache)")
     args = ap.parse_args()

@@ -10,7 +10,8 @@
  *   - tests/cache/keras/NAME/ (full-size, made by `make test` when PyTorch
  *     is installed) is checked against the BUILT-IN spec NAME, so that the
  *     shipped specs themselves are proven: keras_resnet50, keras_resnet50v2
- *     and timm_resnetv2_50 at 224x224 with 1000 classes.
+ *     and timm_resnetv2_50 at 224x224 with 1000 classes, and the CIFAR v2
+ *     nets tutorial_resnetv2_cifar and keras_example_resnetv2_cifar.
  *
  * For every case:
  *   - img_load_for (drafted as classify decodes) + img_to_tensor reproduce
@@ -47,12 +48,13 @@
 #define PATH_LEN 4096
 #define MAX_CASES 32
 #define MAX_IMAGES 16
-#define MIN_SMALL_CASES 8
+#define MIN_SMALL_CASES 9
 
 /* The full-size cases: built-in spec names, each a directory under
  * tests/cache/keras/ once its generator.sha256 (written last) is there. */
 static const char *const full_cases[] = {"keras_resnet50", "keras_resnet50v2",
-                                         "timm_resnetv2_50", NULL};
+                                         "timm_resnetv2_50", "tutorial_resnetv2_cifar",
+                                         "keras_example_resnetv2_cifar", NULL};
 
 static int file_exists(const char *path)
 {

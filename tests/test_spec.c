@@ -277,24 +277,68 @@ static void tutorials(void)
     CHECK(l && l->relu && l->out_c == 512 && l->bias, "tutorial resnet34: Dense(512, relu)");
     net_free(n);
 
-    if (!(n = built("tutorial_resnetv2_cifar")))
-        return;
-    l = find(n, "conv2d_1");
-    CHECK(l && !strcmp(input_name(n, l, 0), "activation") && l->bias,
-          "keras cifar v2: the first unit skips its preact, reading the stem's ReLU");
-    l = find(n, "conv2d_4");
-    CHECK(l && l->k == 1 && l->out_c == 64 && !strcmp(input_name(n, l, 0), "activation"),
-          "keras cifar v2: projection from the unit's input, created after the branch");
-    /* stage 0: 4 convs in unit 0, 3 in each of the other 5 */
-    l = find(n, "conv2d_20");
-    CHECK(l && l->k == 1 && l->stride == 2 && l->out_c == 64 && l->in_c == 64,
-          "keras cifar v2: stage 1 strides on its first 1x1, 64 -> 64 inner");
-    l = find(n, "conv2d_22");
-    CHECK(l && l->out_c == 128, "keras cifar v2: stage 1 out width 128 (2x its input, not 4x)");
-    CHECK(find(n, "dropout") && find(n, "dense_1") && find(n, "batch_normalization_55") &&
-              !find(n, "batch_normalization_56") && find(n, "average_pooling2d"),
-          "keras cifar v2: BN-ReLU-pool-flatten-dense-BN-dropout-dense head");
-    net_free(n);
+    /* Keras's examples/cifar10_resnet.py resnet_v2, and the ResNetV2
+     * tutorial's changes to it: 32 filters in, not 16; Dropout(0.2) after
+     * the stem's ReLU; Dense(512)-BN-Dropout(0.5) before the classifier */
+    for (int tut = 0; tut < 2; tut++) {
+        const char *what = tut ? "tutorial cifar v2" : "keras example cifar v2";
+        const char *stem_out = tut ? "dropout" : "activation";
+        int f = tut ? 32 : 16;
+        if (!(n = built(tut ? "tutorial_resnetv2_cifar" : "keras_example_resnetv2_cifar")))
+            return;
+        l = find(n, "dropout");
+        CHECK(tut ? l && !strcmp(input_name(n, l, 0), "activation") && l->out_c == f &&
+                        l->out_h == 32 && !l->params
+                  : !l,
+              "%s: %s", what, tut ? "the stem is conv-BN-ReLU-Dropout" : "no dropout");
+        l = find(n, "conv2d_1");
+        CHECK(l && !strcmp(input_name(n, l, 0), stem_out) && l->bias && l->in_c == f,
+              "%s: the first unit skips its preact, reading the stem's %s", what, stem_out);
+        l = find(n, "conv2d_4");
+        CHECK(l && l->k == 1 && l->out_c == 4 * f && !strcmp(input_name(n, l, 0), stem_out),
+              "%s: projection from the unit's input, created after the branch", what);
+        /* stage 0: 4 convs in unit 0, 3 in each of the other 5 */
+        l = find(n, "conv2d_20");
+        CHECK(l && l->k == 1 && l->stride == 2 && l->out_c == 4 * f && l->in_c == 4 * f,
+              "%s: stage 1 strides on its first 1x1, %d -> %d inner", what, 4 * f, 4 * f);
+        l = find(n, "conv2d_22");
+        CHECK(l && l->out_c == 8 * f, "%s: stage 1 out width %d (2x its input, not 4x)", what,
+              8 * f);
+        const struct layer *last = &n->layer[n->n_layers - 1];
+        if (tut)
+            CHECK(find(n, "dense") && find(n, "batch_normalization_55") &&
+                      !find(n, "batch_normalization_56") && !find(n, "dropout_2") &&
+                      !strcmp(last->name, "dense_1") &&
+                      !strcmp(input_name(n, last, 0), "dropout_1") &&
+                      !strcmp(input_name(n, find(n, "dropout_1"), 0), "batch_normalization_55"),
+                  "%s: BN-ReLU-pool-flatten-dense-BN-dropout_1-dense_1 head", what);
+        else
+            CHECK(find(n, "batch_normalization_54") && !find(n, "batch_normalization_55") &&
+                      !strcmp(last->name, "dense") && !strcmp(input_name(n, last, 0), "flatten") &&
+                      last->in_c == 16 * f,
+                  "%s: BN-ReLU-pool-flatten-dense head", what);
+        net_free(n);
+    }
+
+    /* Any 9n+2 depth: the tutorial's spec with depth 101 (a depth of the
+     * ImageNet table too) is 3 stages of 11 units, by its depth_rule */
+    char json[4096];
+    struct arch a;
+    struct err e = {""};
+    const char *text = spec_builtin_text("tutorial_resnetv2_cifar");
+    const char *at = text ? strstr(text, "\"depth\": 56,") : NULL;
+    if (at)
+        snprintf(json, sizeof json, "%.*s\"depth\": 101,%s", (int)(at - text), text,
+                 at + strlen("\"depth\": 56,"));
+    static struct net deep;
+    int ok = at && spec_parse(json, "t.json", ".", &a, &e) == 0 && net_build(&a, &deep, &e) == 0;
+    CHECK(ok && a.n_stages == 3 && a.stages[0] == 11 && a.stages[2] == 11 &&
+              find(&deep, "conv2d_102") && !find(&deep, "conv2d_103") &&
+              find(&deep, "conv2d_102")->out_h == 8 && find(&deep, "add_32") &&
+              !find(&deep, "add_33"),
+          "tutorial cifar v2 at depth 101: 3 x 11 units, 103 convs, 33 adds (%s)", e.msg);
+    if (ok)
+        net_free(&deep);
 
     if (!(n = built("resnet164v2_cifar")))
         return;

@@ -345,7 +345,8 @@ int main(void)
     check_layout();
     static const char *const golden[] = {"resnet18", "keras_resnet50", "keras_resnet50v2",
                                          "tutorial_resnet50", "tutorial_cifar_resnet34",
-                                         "tutorial_resnetv2_cifar"};
+                                         "tutorial_resnetv2_cifar",
+                                         "keras_example_resnetv2_cifar"};
     for (size_t i = 0; i < sizeof golden / sizeof *golden; i++)
         check_golden(golden[i]);
     check_v2_depth();

@@ -899,7 +899,8 @@ static int same_weights(const struct h5_layer *fl, const struct layer *l)
 static void test_keras(void)
 {
     static const char *const cases[] = {"keras_v1_small", "keras_v2_small",
-                                        "tutorial_resnet34_small", "keras_cifar_v2_small"};
+                                        "tutorial_resnet34_small", "keras_cifar_v2_small",
+                                        "tutorial_resnetv2_cifar_small"};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char spec[256], h5[256];
         snprintf(spec, sizeof spec, KERAS_FIX "%s/spec.json", cases[c]);

@@ -17,8 +17,9 @@ script shares none of that.  Two routes feed one Python layout:
                layers it calls, which infers shapes, counts parameters and
                multiply-adds, and names unnamed layers as tf.keras does
                (conv2d, conv2d_1, ... per class, in creation order).  The
-               tutorials' networks are written here against the same
-               stand-in, step by step as their code builds them.
+               tutorials' networks and Keras's CIFAR ResNet v2 example are
+               written here against the same stand-in, step by step as
+               their code builds them.
 
 The layers are then ordered as Keras's functional Model orders them
 (keras/engine/functional.py, _map_graph_network) and laid out as Keras 2.3 /
@@ -480,32 +481,40 @@ def tutorial_cifar_resnet34():
     return k, {}
 
 
-def tutorial_resnetv2_cifar(depth=56, classes=10):
-    """Keras's examples/cifar10_resnet.py resnet_v2 (9n+2, bottleneck units of
-    BN-ReLU-Conv2D, the first unit reusing the stem's BN-ReLU, projections from
-    the unit's input), with the head BN-ReLU-AveragePooling2D(8)-Flatten-
-    Dense(512, relu)-BN-Dropout-Dense(softmax)."""
-    k = MiniKeras()
+def cifar_resnet_v2(k, depth, filters_in=16, classes=10, conv_dropout=None, head=None):
+    """The 9n+2 pre-activation ResNet of Keras's examples/cifar10_resnet.py
+    (resnet_v2 and its resnet_layer: bottleneck units of BN-ReLU-Conv2D, the
+    first unit reusing the stem's BN-ReLU, 1x1 projections from the unit's
+    input, created after its branch), on the layers and models of k:
+    minikeras here, tkeras in tests/gen_keras_reference.py.  The ResNetV2
+    tutorial's build_resnet_model is the same code but for three things
+    (TUTORIAL_V2): num_filters_in is 32, not 16; its residual_block, conv
+    first, puts a Dropout(0.2) after the activation, so the stem is
+    conv-BN-ReLU-Dropout (the projections are conv first too, but have no
+    activation and so no dropout); its head puts Dense(512, relu)-BN-
+    Dropout(0.5) before the classifier (head=(units, rate))."""
     L = k.layers
 
-    def conv_layer(x, filters=16, kernel_size=3, strides=1, activation='relu',
+    def conv_layer(x, filters, kernel_size=3, strides=1, activation='relu',
                    batch_normalization=True, conv_first=True):
+        # made before the BN and ReLU it may follow: the first to take its name
         conv = L.Conv2D(filters, kernel_size=kernel_size, strides=strides, padding='same')
         if conv_first:
             x = conv(x)
             if batch_normalization:
                 x = L.BatchNormalization()(x)
-            if activation:
+            if activation is not None:
                 x = L.Activation(activation)(x)
+                if conv_dropout is not None:
+                    x = L.Dropout(conv_dropout)(x)
             return x
         if batch_normalization:
             x = L.BatchNormalization()(x)
-        if activation:
+        if activation is not None:
             x = L.Activation(activation)(x)
         return conv(x)
 
     n = (depth - 2) // 9
-    filters_in = 16
     inputs = L.Input((32, 32, 3))
     x = conv_layer(inputs, filters_in)
     for stage in range(3):
@@ -530,12 +539,18 @@ def tutorial_resnetv2_cifar(depth=56, classes=10):
     x = L.Activation('relu')(x)
     x = L.AveragePooling2D(pool_size=8)(x)
     x = L.Flatten()(x)
-    x = L.Dense(512, activation='relu')(x)
-    x = L.BatchNormalization()(x)
-    x = L.Dropout(0.5)(x)
+    if head:
+        units, rate = head
+        x = L.Dense(units, activation='relu')(x)
+        x = L.BatchNormalization()(x)
+        x = L.Dropout(rate)(x)
     x = L.Dense(classes, activation='softmax')(x)
     k.models.Model(inputs=inputs, outputs=x)
-    return k, {}
+    return k
+
+
+# What the ResNetV2 tutorial changes in cifar10_resnet.py's resnet_v2
+TUTORIAL_V2 = dict(filters_in=32, conv_dropout=0.2, head=(512, 0.5))
 
 
 # golden file -> how it is made; the C side prints the built-in spec of that name
@@ -544,7 +559,8 @@ KERAS_GOLDEN = {
     'keras_resnet50v2': lambda: applications('ResNet50V2'),
     'tutorial_resnet50': tutorial_resnet50,
     'tutorial_cifar_resnet34': tutorial_cifar_resnet34,
-    'tutorial_resnetv2_cifar': tutorial_resnetv2_cifar,
+    'tutorial_resnetv2_cifar': lambda: (cifar_resnet_v2(MiniKeras(), 56, **TUTORIAL_V2), {}),
+    'keras_example_resnetv2_cifar': lambda: (cifar_resnet_v2(MiniKeras(), 56), {}),
 }
 TORCHVISION_GOLDEN = ['resnet18']
 
