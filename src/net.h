@@ -2,7 +2,7 @@
  *
  * Layers have Keras's granularity (ZeroPadding2D, Conv2D, BatchNormalization,
  * Activation, MaxPooling2D, Add, GlobalAveragePooling2D, Dense, and for the
- * tutorials' heads AveragePooling2D, Flatten, Dropout) and Keras's names
+ * tutorials' stems and heads AveragePooling2D, Flatten, Dropout) and Keras's names
  * (conv2_block1_1_conv, or tf.keras's conv2d_1 for unnamed layers), so
  * `summary` can print the list as it is and the forward pass can fuse it.  Shapes are per image, height x width x
  * channels, as Keras prints them.  Layers come in topological order: every

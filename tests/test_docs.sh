@@ -3,6 +3,7 @@
 #   - every option `resnet COMMAND --help` lists, and every command, is in
 #     man/resnet.1 (the complete reference) and named in the README's tour
 #     (that man/resnet-spec.5 documents every spec key is test_spec.c's check);
+#   - every built-in model `resnet --help` lists is named in man/resnet.1;
 #   - README.md stays a newcomer's document: at most 15 KB, its two
 #     quick-start commands present, its links to the other documents live.
 cd "$(dirname "$0")/.." || exit 2
@@ -26,6 +27,17 @@ for c in $commands; do
         check "$c $o: in resnet.1" has_option "$o" "$T/man"
         case $o in --*) check "$c $o: in the README" has_option "$o" README.md ;; esac
     done <"$T/opts.$c"
+done
+
+# The built-in models --help lists after its "See resnet(1)" line, each named
+# in resnet.1's list of them; a name inside another (resnet50 in
+# keras_resnet50) does not count.
+models=$($R --help | awk 'on { print } /^See resnet\(1\)/ { on = 1 }')
+check "resnet --help lists the built-in models ($(echo $models | wc -w))" \
+    [ "$(echo $models | wc -w)" -ge 20 ]
+for m in $models; do
+    check "built-in model $m: in resnet.1" \
+        grep -qE "(^|[^_A-Za-z0-9])$m([^_A-Za-z0-9]|\$)" "$T/man"
 done
 
 size=$(wc -c <README.md)
