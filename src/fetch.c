@@ -484,8 +484,10 @@ static int download(const char *url, const char *part, const char *label, int pr
 
 /* ---- one model ---- */
 
-int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct err *e)
+int fetch_model(const char *arg, const struct fetch_opts *o, struct fetch_result *r,
+                struct err *e)
 {
+    memset(r, 0, sizeof *r);
     /* With --url, a built-in model's set still names the partial file and
      * the sidecar (a mirror's copy of resnet50 is still evaluated at 232). */
     struct err none;
@@ -499,7 +501,11 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         return -1;
 
     int rc = -1;
-    char dir[4096], part[4200], dest[4200], side[4300], side_tmp[4400], url[4096], label[160];
+    char dir[4096], part[4200], side[4300], side_tmp[4400], url[4096], label[160];
+    char *dest = r->path;
+    const size_t dest_len = sizeof r->path;
+    snprintf(r->model, sizeof r->model, "%s", a.name);
+    r->set = s;
     if (cache_dir(dir, sizeof dir, e) || cache_make_dir(dir, e))
         goto out;
     if (o->url)
@@ -514,10 +520,10 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
 
     if (s && !o->url && !o->force) {
         char have[32];
-        snprintf(dest, sizeof dest, "%s/%s.%s", dir, a.name, s->format);
+        snprintf(dest, dest_len, "%s/%s.%s", dir, a.name, s->format);
         sidecar_set(dest, a.name, have, sizeof have);
         if (!strcmp(have, s->set)) {
-            fprintf(out, "%s: weight set %s is already in %s\n", a.name, s->set, dest);
+            r->already = 1;
             rc = 0;
             goto out;
         }
@@ -535,7 +541,7 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         goto out;
     }
     const char *ext = weights_is_keras(part) ? "h5" : "safetensors";
-    snprintf(dest, sizeof dest, "%s/%s.%s", dir, a.name, ext);
+    snprintf(dest, dest_len, "%s/%s.%s", dir, a.name, ext);
     fetch_sidecar_path(dest, side, sizeof side);
     snprintf(side_tmp, sizeof side_tmp, "%s.tmp", side);
     if (write_sidecar(side_tmp, a.name, s, url, e)) {
@@ -547,10 +553,6 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         unlink(side_tmp);
         goto out;
     }
-    fprintf(out, "%s: weight set %s", a.name, s ? s->set : "of --url");
-    if (s && s->top1 > 0)
-        fprintf(out, " (ImageNet top-1 %.2f%%)", s->top1);
-    fprintf(out, " -> %s\n", dest);
     rc = 0;
 out:
     net_free(&n);

@@ -4,7 +4,7 @@
  *
  * Exit status: 0 success; 1 some image failed (the others were still
  * classified and printed); 2 usage, spec or weights errors, before any
- * image is read. */
+ * image is read; 3 standard output could not be written. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -28,11 +28,56 @@
 #include "usage.h"
 #include "weights.h"
 
-enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3 };
 
 static void fail(const char *msg)
 {
     fprintf(stderr, "resnet: %s\n", msg);
+}
+
+/* --- standard output ---
+ *
+ * stdout carries the results, so no write to it may fail unseen: on a full
+ * disk every result would be lost and the run still exit 0.  Each record (a
+ * result, a table, a list) is flushed once written and stdout's error flag
+ * checked; the first failure is reported once, naming the error, and the
+ * command stops with EXIT_OUTPUT.  stdio keeps no errno of its own, so
+ * errno is cleared before a record and the record's first failed write is
+ * what sets it.  A reader that went away (EPIPE: SIGPIPE is ignored, else
+ * it ends the process first) is not reported: a closed pipe ends the run
+ * quietly, as `| head` expects. */
+static int out_failed;
+
+static void out_begin(void)
+{
+    errno = 0;
+}
+
+static void out_report(int err)
+{
+    out_failed = 1;
+    if (err != EPIPE)
+        fprintf(stderr, "resnet: writing to standard output: %s\n", strerror(err ? err : EIO));
+}
+
+/* The record is out: 0, or -1 once any write to stdout has failed. */
+static int out_end(void)
+{
+    if (out_failed)
+        return -1;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    out_report(errno);
+    return -1;
+}
+
+/* The last check, on the way out of main: what is still buffered, and the
+ * close, which is where some file systems report a failed write. */
+static int out_close(int status)
+{
+    if (out_end() == 0 && fclose(stdout) != 0)
+        out_report(errno);
+    return out_failed ? EXIT_OUTPUT : status;
 }
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
@@ -97,9 +142,11 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void print_result(enum format fmt, const char *path, const float *prob,
-                         const int *idx, int k, const struct labels *lab)
+/* One image's result, flushed at once; -1 when stdout cannot be written. */
+static int print_result(enum format fmt, const char *path, const float *prob,
+                        const int *idx, int k, const struct labels *lab)
 {
+    out_begin();
     switch (fmt) {
     case FMT_TEXT:
         printf("%s\n", path);
@@ -123,20 +170,23 @@ static void print_result(enum format fmt, const char *path, const float *prob,
         printf("]}\n");
         break;
     }
-    fflush(stdout);
+    return out_end();
 }
 
-static void print_failure(enum format fmt, const char *path, const char *msg)
+/* A failed image: its error on stderr (and, in JSON, as an object); -1
+ * when stdout cannot be written. */
+static int print_failure(enum format fmt, const char *path, const char *msg)
 {
     fprintf(stderr, "resnet: %s\n", msg);
-    if (fmt == FMT_JSON) {
-        printf("{\"path\":");
-        json_string(stdout, path);
-        printf(",\"error\":");
-        json_string(stdout, msg);
-        printf("}\n");
-        fflush(stdout);
-    }
+    if (fmt != FMT_JSON)
+        return 0;
+    out_begin();
+    printf("{\"path\":");
+    json_string(stdout, path);
+    printf(",\"error\":");
+    json_string(stdout, msg);
+    printf("}\n");
+    return out_end();
 }
 
 /* Progress on stderr, only when it is a terminal: images done, rate, ETA. */
@@ -288,19 +338,25 @@ static int cmd_classify(int argc, char **argv)
         for (int i = 0; i < b->n; i++) {
             const struct pipe_slot *s = &b->slot[i];
             if (s->failed) {
-                print_failure(fmt, s->path, s->error);
                 status = EXIT_IMAGE_FAILED;
+                if (print_failure(fmt, s->path, s->error))
+                    break;
                 continue;
             }
             resnet_top_k(prob + (size_t)i * classes, classes, top, idx);
-            print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &m->labels);
+            if (print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &m->labels))
+                break;
         }
+        if (out_failed)
+            break;   /* the rest could only be lost too */
         pr.done += b->n;
         progress_draw(&pr);
     }
     progress_clear(&pr);
     free(idx);
-    if (timing) {
+    if (out_failed)
+        status = EXIT_OUTPUT;
+    else if (timing) {
         fflush(stdout);
         const double total = omp_get_wtime() - main_started;
         fprintf(stderr, "resnet: timing: %.2f ms from main() to the last result: start-up %.2f, "
@@ -350,9 +406,10 @@ static int cmd_summary(int argc, char **argv)
         fail(e.msg);
         return EXIT_USAGE;
     }
+    out_begin();
     summary_print(stdout, &n);
     net_free(&n);
-    return 0;
+    return out_end() ? EXIT_OUTPUT : 0;
 }
 
 /* --- bench --- */
@@ -524,8 +581,11 @@ static int cmd_bench(int argc, char **argv)
     } else {
         bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa,
                    precision == FWD_INT8 ? 8 : precision == FWD_BF16 ? 16 : 0, &pk);
+        out_begin();
         (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd,
                                                      (enum fwd_precision)precision);
+        if (out_end())
+            status = EXIT_OUTPUT;
     }
     free(in), free(layer_ms), model_close(m);
     return status;
@@ -566,17 +626,19 @@ static int cmd_calibrate(int argc, char **argv)
         fail(e.msg);
         return EXIT_USAGE;
     }
+    out_begin();
     for (int k = 0; k < CALIB_METHODS; k++)
         printf("%-17s top-1 as fp32 on %d of %d images, largest probability difference %.3g%s\n",
                r.method[k], r.agree[k], r.images, r.max_dp[k], k == r.chosen ? "  (kept)" : "");
     printf("ranges: %s\n", r.path);
-    return ferror(stdout) || fflush(stdout) ? EXIT_USAGE : 0;
+    return out_end() ? EXIT_OUTPUT : 0;
 }
 
 /* --- fetch --- */
 
-static void print_fetch_list(void)
+static int print_fetch_list(void)
 {
+    out_begin();
     printf("%-18s %-6s %7s  %-20s %s\n", "model", "set", "top-1", "evaluation", "url");
     for (const struct fetch_set *const *p = fetch_sets(); *p; p++) {
         const struct fetch_set *s = *p;
@@ -589,6 +651,7 @@ static void print_fetch_list(void)
             snprintf(eval, sizeof eval, "resize %d", s->resize);
         printf("%-18s %-6s %7s  %-20s %s\n", s->model, set, top1, eval, s->url);
     }
+    return out_end();
 }
 
 static int cmd_fetch(int argc, char **argv)
@@ -612,8 +675,7 @@ static int cmd_fetch(int argc, char **argv)
     if (list) {
         if (optind < argc)
             return usage_error(usage_fetch, "--list takes no model (\"%s\")", argv[optind]);
-        print_fetch_list();
-        return 0;
+        return print_fetch_list() ? EXIT_OUTPUT : 0;
     }
     if (optind >= argc)
         return usage_error(usage_fetch, "fetch needs a model (`resnet fetch --list` shows them)%s", "");
@@ -623,10 +685,23 @@ static int cmd_fetch(int argc, char **argv)
     int status = 0;
     for (int i = optind; i < argc; i++) {
         struct err e;
-        if (fetch_model(argv[i], &o, stdout, &e)) {
+        struct fetch_result r;
+        if (fetch_model(argv[i], &o, &r, &e)) {
             fail(e.msg);
             status = EXIT_USAGE;
+            continue;
         }
+        out_begin();
+        if (r.already)
+            printf("%s: weight set %s is already in %s\n", r.model, r.set->set, r.path);
+        else {
+            printf("%s: weight set %s", r.model, r.set ? r.set->set : "of --url");
+            if (r.set && r.set->top1 > 0)
+                printf(" (ImageNet top-1 %.2f%%)", r.set->top1);
+            printf(" -> %s\n", r.path);
+        }
+        if (out_end())
+            return EXIT_OUTPUT;
     }
     return status;
 }
@@ -647,9 +722,8 @@ static void print_builtin_models(FILE *out)
     fputc('\n', out);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-    main_started = omp_get_wtime();
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
@@ -675,4 +749,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "calibrate"))
         return cmd_calibrate(argc - 1, argv + 1);
     return usage_error(usage_main, "unknown command \"%s\"", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    main_started = omp_get_wtime();
+    out_begin();
+    return out_close(run(argc, argv));
 }

@@ -60,7 +60,8 @@ const char usage_classify[] =
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
-    "and the others are printed), 2 usage, spec or weights error.\n";
+    "and the others are printed), 2 usage, spec or weights error, 3 standard output\n"
+    "could not be written (a full disk; one error line, the run stops).\n";
 
 const char usage_summary[] =
     "usage: resnet summary [--depth N [--v2] | -m NAME|SPEC.json]\n"
@@ -133,7 +134,8 @@ const char usage_calibrate[] =
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 calibrated (unreadable images are reported and skipped), 2 usage,\n"
-    "spec or weights error, no readable image, or the ranges could not be written.\n";
+    "spec or weights error, no readable image, or the ranges could not be written,\n"
+    "3 standard output could not be written.\n";
 
 const char usage_fetch[] =
     "usage: resnet fetch [-f] [-q] MODEL[:SET]...\n"
@@ -158,4 +160,5 @@ const char usage_fetch[] =
     "RESNET_FETCH_BASE=URL replaces the scheme and host of the published URLs: a\n"
     "mirror that keeps their paths (the tests point it at a local server).\n"
     "Exit status: 0 all fetched (or already there), 2 usage, network or HTTP error,\n"
-    "or a file that does not fit its model (nothing of it is kept).\n";
+    "or a file that does not fit its model (nothing of it is kept), 3 standard\n"
+    "output could not be written.\n";

@@ -80,6 +80,13 @@ RESNET_HOME="$H" $R classify -m $FIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cach
 $R classify -m $FIX/spec.json -w $FIX/weights.safetensors -f tsv $IMG/chelsea.jpg >"$T/direct"
 check "good file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
 
+# --- a standard output that cannot be written: the report is lost, not the file ---
+RESNET_HOME="$T/full" RESNET_FETCH_BASE=$BASE $R fetch -q $FIX/spec.json --url "$BASE/good/weights.safetensors" \
+    >/dev/full 2>"$T/err"
+check "stdout /dev/full: exit 3, one line naming the error, the file still kept" \
+    sh -c "[ $? -eq 3 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'No space left on device' '$T/err' \
+           && cmp '$T/full/basic-small.safetensors' $FIX/weights.safetensors"
+
 # --- without RESNET_HOME: into $XDG_CACHE_HOME/resnet ---
 env -u RESNET_HOME HOME="$T/home_unused" XDG_CACHE_HOME="$T/xdg" RESNET_FETCH_BASE=$BASE \
     $R fetch -q $FIX/spec.json --url "$BASE/good/weights.safetensors" >"$T/out" 2>"$T/err"
