@@ -16,6 +16,7 @@
 
 #include "bench.h"
 #include "calibrate.h"
+#include "escape.h"
 #include "fetch.h"
 #include "forward.h"
 #include "image.h"
@@ -123,23 +124,19 @@ static double main_started;   /* omp_get_wtime() when main() began: classify --t
 
 enum format { FMT_TEXT, FMT_TSV, FMT_JSON };
 
-/* JSON string body: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *out, const char *s)
+/* A JSON object's first member, "path": the path as a JSON string, and when
+ * it is not UTF-8 (its U+FFFDs then lose bytes) its exact bytes beside it
+ * in base64, as ripgrep's JSON keeps such paths.  The Latin-1 name caf\xe9.jpg
+ * is {"path":"caf<U+FFFD>.jpg","path_bytes":"Y2Fm6S5qcGc=",...}. */
+static void json_path(const char *path)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
+    printf("{\"path\":");
+    esc_json(stdout, path);
+    if (!esc_utf8_valid(path)) {
+        printf(",\"path_bytes\":\"");
+        esc_base64(stdout, path);
+        putchar('"');
     }
-    fputc('"', out);
 }
 
 /* One image's result, flushed at once; -1 when stdout cannot be written. */
@@ -154,17 +151,20 @@ static int print_result(enum format fmt, const char *path, const float *prob,
             printf("  %7.3f%%  %s\n", 100.0 * prob[idx[r]], lab->name[idx[r]]);
         break;
     case FMT_TSV:
-        for (int r = 0; r < k; r++)
-            printf("%s\t%d\t%d\t%.9g\t%s\n", path, r + 1, idx[r], prob[idx[r]],
-                   lab->name[idx[r]]);
+        /* a tab or newline in a path or label would split the row: escaped */
+        for (int r = 0; r < k; r++) {
+            esc_tsv(stdout, path);
+            printf("\t%d\t%d\t%.9g\t", r + 1, idx[r], prob[idx[r]]);
+            esc_tsv(stdout, lab->name[idx[r]]);
+            putchar('\n');
+        }
         break;
     case FMT_JSON:
-        printf("{\"path\":");
-        json_string(stdout, path);
+        json_path(path);
         printf(",\"top\":[");
         for (int r = 0; r < k; r++) {
             printf("%s{\"index\":%d,\"label\":", r ? "," : "", idx[r]);
-            json_string(stdout, lab->name[idx[r]]);
+            esc_json(stdout, lab->name[idx[r]]);
             printf(",\"prob\":%.9g}", prob[idx[r]]);
         }
         printf("]}\n");
@@ -181,10 +181,9 @@ static int print_failure(enum format fmt, const char *path, const char *msg)
     if (fmt != FMT_JSON)
         return 0;
     out_begin();
-    printf("{\"path\":");
-    json_string(stdout, path);
+    json_path(path);
     printf(",\"error\":");
-    json_string(stdout, msg);
+    esc_json(stdout, msg);
     printf("}\n");
     return out_end();
 }
@@ -458,7 +457,7 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
 {
     double gflop = 2.0 * n->macs * batch / 1e9, gflops = gflop * 1000.0 / t->ms_median;
     printf("{\"model\":");
-    json_string(stdout, n->arch.name);
+    esc_json(stdout, n->arch.name);
     printf(",\"input\":[%d,%d],\"batch\":%d,\"threads\":%d,\"runs\":%d,\"warmup\":%d",
            n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
     printf(",\"ms_median\":%.6g,\"ms_min\":%.6g,\"images_per_s\":%.6g,\"gflop_per_batch\":%.6g"
@@ -472,12 +471,12 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
         for (int i = 0; i < fwd_op_count(f); i++) {
             double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
             printf("%s{\"name\":", i ? "," : "");
-            json_string(stdout, fwd_op_name(f, i));
+            esc_json(stdout, fwd_op_name(f, i));
             char how[160];
             fwd_op_describe(f, i, how, sizeof how);
             printf(",\"ms\":%.6g,\"gflops\":%.6g,\"how\":", ms,
                    ms > 0 ? op_gflop * 1000.0 / ms : 0.0);
-            json_string(stdout, how);
+            esc_json(stdout, how);
             printf("}");
         }
         printf("]");
