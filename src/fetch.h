@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "sha256.h"
 #include "spec.h"
 
 /* One published weight set of a built-in model. */
@@ -43,6 +44,8 @@ const struct fetch_set *fetch_find(const char *model_colon_set, struct err *e);
 
 struct fetch_opts {
     const char *url;      /* instead of the set's (a spec file's weights, a mirror) */
+    const char *sha256;   /* NULL, or the file's SHA-256 in 64 lower-case hex digits:
+                             a download with another is deleted */
     int force;            /* download again when the cache has the set */
     int progress;         /* draw a progress bar on stderr */
 };
@@ -53,14 +56,16 @@ struct fetch_result {
     const struct fetch_set *set;  /* NULL: --url for a spec file */
     int already;                  /* the cache held the set: nothing downloaded */
     char path[4200];              /* where the weights now are */
+    char sha256[SHA256_HEX_LEN];  /* the file's SHA-256 ("" if already there, unchecked) */
 };
 
 /* Download the weights of `model` (a built-in name, optionally ":SET", or a
  * spec file with o->url) into the cache, check them against the model's net
- * and keep them as the model's default weights; *r says what was done.
- * Returns -1 with one line in e on a network or HTTP error, or when the file
- * does not fit the model; nothing is then left in the cache but a partial
- * download to resume. */
+ * (and o->sha256) and keep them as the model's default weights, their
+ * SHA-256 recorded in the sidecar; *r says what was done.  Returns -1 with
+ * one line in e on a network or HTTP error, or when the file does not fit
+ * the model or has another SHA-256; nothing is then left in the cache but a
+ * partial download to resume. */
 int fetch_model(const char *model, const struct fetch_opts *o, struct fetch_result *r,
                 struct err *e);
 

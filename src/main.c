@@ -5,6 +5,7 @@
  * Exit status: 0 success; 1 some image failed (the others were still
  * classified and printed); 2 usage, spec or weights errors, before any
  * image is read; 3 standard output could not be written. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "net.h"
 #include "pipeline.h"
 #include "resnet.h"
+#include "sha256.h"
 #include "spec.h"
 #include "summary.h"
 #include "usage.h"
@@ -658,13 +660,22 @@ static int cmd_fetch(int argc, char **argv)
     static const struct option opts[] = {
         {"list", no_argument, 0, 'l'},  {"url", required_argument, 0, 'u'},
         {"force", no_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},  {"sha256", required_argument, 0, 'S'}, {0, 0, 0, 0}};
     struct fetch_opts o = {0};
+    char sha256[SHA256_HEX_LEN];
     int list = 0, quiet = 0, opt;
     while ((opt = getopt_long(argc, argv, "lu:fqh", opts, NULL)) != -1) {
         switch (opt) {
         case 'l': list = 1; break;
         case 'u': o.url = optarg; break;
+        case 'S':
+            if (strlen(optarg) != SHA256_HEX_LEN - 1 || strspn(optarg, "0123456789abcdefABCDEF") !=
+                                                            SHA256_HEX_LEN - 1)
+                return usage_error(usage_fetch, "--sha256 needs 64 hex digits, not \"%s\"", optarg);
+            for (int i = 0; i < SHA256_HEX_LEN; i++)
+                sha256[i] = (char)tolower((unsigned char)optarg[i]);
+            o.sha256 = sha256;
+            break;
         case 'f': o.force = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_fetch, stdout); return 0;
@@ -678,8 +689,8 @@ static int cmd_fetch(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error(usage_fetch, "fetch needs a model (`resnet fetch --list` shows them)%s", "");
-    if (o.url && argc - optind != 1)
-        return usage_error(usage_fetch, "--url goes with one model or spec file%s", "");
+    if ((o.url || o.sha256) && argc - optind != 1)
+        return usage_error(usage_fetch, "%s goes with one model or spec file", o.url ? "--url" : "--sha256");
     o.progress = isatty(STDERR_FILENO) && !quiet;
     int status = 0;
     for (int i = optind; i < argc; i++) {
@@ -697,7 +708,7 @@ static int cmd_fetch(int argc, char **argv)
             printf("%s: weight set %s", r.model, r.set ? r.set->set : "of --url");
             if (r.set && r.set->top1 > 0)
                 printf(" (ImageNet top-1 %.2f%%)", r.set->top1);
-            printf(" -> %s\n", r.path);
+            printf(" -> %s, SHA-256 %s\n", r.path, r.sha256);
         }
         if (out_end())
             return EXIT_OUTPUT;

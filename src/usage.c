@@ -141,7 +141,7 @@ const char usage_calibrate[] =
 
 const char usage_fetch[] =
     "usage: resnet fetch [-f] [-q] MODEL[:SET]...\n"
-    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL\n"
+    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL [--sha256 HEX]\n"
     "       resnet fetch --list\n"
     "\n"
     "Download the published weights of built-in models into the cache ($RESNET_HOME,\n"
@@ -155,6 +155,8 @@ const char usage_fetch[] =
     "                           evaluation, URL (* = the default)\n"
     "  -u, --url URL            download URL instead of the published file: the\n"
     "                           weights of a spec file, or a copy of a model's\n"
+    "      --sha256 HEX         the file's SHA-256: a download with another is deleted\n"
+    "                           (every download's is printed and kept in its sidecar)\n"
     "  -f, --force              download again even if the cache holds that set\n"
     "  -q, --quiet              no progress bar (it is drawn only on a terminal)\n"
     "  -h, --help               this help\n"
