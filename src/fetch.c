@@ -3,11 +3,13 @@
  * The flow of one `resnet fetch resnet50`:
  *   weight set (table below)  ->  URL (RESNET_FETCH_BASE may replace its
  *   scheme and host)  ->  CACHE/resnet50.tv2.part, appended to, resumed with
- *   a Range request when a previous run left part of it  ->  loaded into
- *   resnet50's net, every tensor checked  ->  sidecar written, then both
+ *   a Range request when a previous run left part of it  ->  its SHA-256
+ *   (checked against --sha256's)  ->  loaded into resnet50's net, every
+ *   tensor checked  ->  sidecar written (the SHA-256 in it), then both
  *   renamed into place: CACHE/resnet50.safetensors(.json).
- * A file that does not load is deleted, so the cache only ever holds weights
- * that fit their model; an interrupted download stays as .part to resume.
+ * A file that does not load, or is not the one --sha256 names, is deleted,
+ * so the cache only ever holds weights that fit their model; an interrupted
+ * download stays as .part to resume.
  * libcurl is the HTTP client (redirects followed: Hugging Face answers with
  * a redirect to its CDN).  It is opened with dlopen when a download starts,
  * not linked: libcurl and the thirty libraries it pulls in (TLS, Kerberos,
@@ -245,12 +247,13 @@ static void sidecar_set(const char *weights, const char *model, char *set, size_
 }
 
 static int write_sidecar(const char *path, const char *model, const struct fetch_set *s,
-                         const char *url, struct err *e)
+                         const char *url, const char *sha256, struct err *e)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", model);
     cJSON_AddStringToObject(root, "set", s ? s->set : "url");
     cJSON_AddStringToObject(root, "url", url);
+    cJSON_AddStringToObject(root, "sha256", sha256);
     if (s && s->top1 > 0)
         cJSON_AddNumberToObject(root, "top1", s->top1);
     if (s) {
@@ -502,8 +505,10 @@ static int download(const char *url, const char *part, const char *label, int pr
 
 /* ---- one model ---- */
 
-int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct err *e)
+int fetch_model(const char *arg, const struct fetch_opts *o, struct fetch_result *r,
+                struct err *e)
 {
+    memset(r, 0, sizeof *r);
     /* With --url, a built-in model's set still names the partial file and
      * the sidecar (a mirror's copy of resnet50 is still evaluated at 232). */
     struct err none;
@@ -517,7 +522,11 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         return -1;
 
     int rc = -1;
-    char dir[4096], part[4200], dest[4200], side[4300], side_tmp[4400], url[4096], label[160];
+    char dir[4096], part[4200], side[4300], side_tmp[4400], url[4096], label[160];
+    char *dest = r->path;
+    const size_t dest_len = sizeof r->path;
+    snprintf(r->model, sizeof r->model, "%s", a.name);
+    r->set = s;
     if (cache_dir(dir, sizeof dir, e) || cache_make_dir(dir, e))
         goto out;
     if (o->url)
@@ -532,13 +541,19 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
 
     if (s && !o->url && !o->force) {
         char have[32];
-        snprintf(dest, sizeof dest, "%s/%s.%s", dir, a.name, s->format);
+        snprintf(dest, dest_len, "%s/%s.%s", dir, a.name, s->format);
         sidecar_set(dest, a.name, have, sizeof have);
-        if (!strcmp(have, s->set)) {
-            fprintf(out, "%s: weight set %s is already in %s\n", a.name, s->set, dest);
+        /* With --sha256 the cached file must be that file too; if it is
+         * not, it is downloaded again (and checked). */
+        struct err unread;
+        if (!strcmp(have, s->set) &&
+            (!o->sha256 || (sha256_file(dest, r->sha256, &unread) == 0 &&
+                            !strcmp(r->sha256, o->sha256)))) {
+            r->already = 1;
             rc = 0;
             goto out;
         }
+        r->sha256[0] = 0;
     }
     if (o->force)
         unlink(part);
@@ -546,17 +561,28 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         err_prefix(e, "fetch %s: ", a.name);
         goto out;
     }
-    /* Keep nothing that does not load into the model. */
+    /* Keep nothing but the file asked for, and nothing that does not load
+     * into the model. */
+    if (sha256_file(part, r->sha256, e)) {
+        err_prefix(e, "fetch %s: ", a.name);
+        goto out;
+    }
+    if (o->sha256 && strcmp(r->sha256, o->sha256)) {
+        unlink(part);
+        err_set(e, "fetch %s: %s has SHA-256 %s, not the %s of --sha256; deleted, nothing kept",
+                a.name, url, r->sha256, o->sha256);
+        goto out;
+    }
     if (weights_load(&n, part, e)) {
         unlink(part);
         err_prefix(e, "fetch %s: %s does not fit the model, nothing kept: ", a.name, url);
         goto out;
     }
     const char *ext = weights_is_keras(part) ? "h5" : "safetensors";
-    snprintf(dest, sizeof dest, "%s/%s.%s", dir, a.name, ext);
+    snprintf(dest, dest_len, "%s/%s.%s", dir, a.name, ext);
     fetch_sidecar_path(dest, side, sizeof side);
     snprintf(side_tmp, sizeof side_tmp, "%s.tmp", side);
-    if (write_sidecar(side_tmp, a.name, s, url, e)) {
+    if (write_sidecar(side_tmp, a.name, s, url, r->sha256, e)) {
         err_prefix(e, "fetch %s: ", a.name);
         goto out;
     }
@@ -565,10 +591,6 @@ int fetch_model(const char *arg, const struct fetch_opts *o, FILE *out, struct e
         unlink(side_tmp);
         goto out;
     }
-    fprintf(out, "%s: weight set %s", a.name, s ? s->set : "of --url");
-    if (s && s->top1 > 0)
-        fprintf(out, " (ImageNet top-1 %.2f%%)", s->top1);
-    fprintf(out, " -> %s\n", dest);
     rc = 0;
 out:
     net_free(&n);

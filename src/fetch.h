@@ -15,9 +15,10 @@
 #ifndef RESNET_FETCH_H
 #define RESNET_FETCH_H
 
-#include <stdio.h>
+#include <stddef.h>
 
 #include "err.h"
+#include "sha256.h"
 #include "spec.h"
 
 /* One published weight set of a built-in model. */
@@ -44,17 +45,30 @@ const struct fetch_set *fetch_find(const char *model_colon_set, struct err *e);
 
 struct fetch_opts {
     const char *url;      /* instead of the set's (a spec file's weights, a mirror) */
+    const char *sha256;   /* NULL, or the file's SHA-256 in 64 lower-case hex digits:
+                             a download with another is deleted */
     int force;            /* download again when the cache has the set */
     int progress;         /* draw a progress bar on stderr */
 };
 
+/* What one fetch did, for the caller to report. */
+struct fetch_result {
+    char model[ARCH_NAME_LEN];    /* the net's name */
+    const struct fetch_set *set;  /* NULL: --url for a spec file */
+    int already;                  /* the cache held the set: nothing downloaded */
+    char path[4200];              /* where the weights now are */
+    char sha256[SHA256_HEX_LEN];  /* the file's SHA-256 ("" if already there, unchecked) */
+};
+
 /* Download the weights of `model` (a built-in name, optionally ":SET", or a
  * spec file with o->url) into the cache, check them against the model's net
- * and keep them as the model's default weights.  Writes one line per
- * finished model on `out`.  Returns -1 with one line in e on a network or
- * HTTP error, or when the file does not fit the model; nothing is then left
- * in the cache but a partial download to resume. */
-int fetch_model(const char *model, const struct fetch_opts *o, FILE *out, struct err *e);
+ * (and o->sha256) and keep them as the model's default weights, their
+ * SHA-256 recorded in the sidecar; *r says what was done.  Returns -1 with
+ * one line in e on a network or HTTP error, or when the file does not fit
+ * the model or has another SHA-256; nothing is then left in the cache but a
+ * partial download to resume. */
+int fetch_model(const char *model, const struct fetch_opts *o, struct fetch_result *r,
+                struct err *e);
 
 /* The sidecar of a weight file: "PATH.json". */
 int fetch_sidecar_path(const char *weights, char *out, size_t outlen);

@@ -4,7 +4,8 @@
  *
  * Exit status: 0 success; 1 some image failed (the others were still
  * classified and printed); 2 usage, spec or weights errors, before any
- * image is read. */
+ * image is read; 3 standard output could not be written. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 
 #include "bench.h"
 #include "calibrate.h"
+#include "escape.h"
 #include "fetch.h"
 #include "forward.h"
 #include "image.h"
@@ -23,16 +25,62 @@
 #include "net.h"
 #include "pipeline.h"
 #include "resnet.h"
+#include "sha256.h"
 #include "spec.h"
 #include "summary.h"
 #include "usage.h"
 #include "weights.h"
 
-enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_IMAGE_FAILED = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3 };
 
 static void fail(const char *msg)
 {
     fprintf(stderr, "resnet: %s\n", msg);
+}
+
+/* --- standard output ---
+ *
+ * stdout carries the results, so no write to it may fail unseen: on a full
+ * disk every result would be lost and the run still exit 0.  Each record (a
+ * result, a table, a list) is flushed once written and stdout's error flag
+ * checked; the first failure is reported once, naming the error, and the
+ * command stops with EXIT_OUTPUT.  stdio keeps no errno of its own, so
+ * errno is cleared before a record and the record's first failed write is
+ * what sets it.  A reader that went away (EPIPE: SIGPIPE is ignored, else
+ * it ends the process first) is not reported: a closed pipe ends the run
+ * quietly, as `| head` expects. */
+static int out_failed;
+
+static void out_begin(void)
+{
+    errno = 0;
+}
+
+static void out_report(int err)
+{
+    out_failed = 1;
+    if (err != EPIPE)
+        fprintf(stderr, "resnet: writing to standard output: %s\n", strerror(err ? err : EIO));
+}
+
+/* The record is out: 0, or -1 once any write to stdout has failed. */
+static int out_end(void)
+{
+    if (out_failed)
+        return -1;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    out_report(errno);
+    return -1;
+}
+
+/* The last check, on the way out of main: what is still buffered, and the
+ * close, which is where some file systems report a failed write. */
+static int out_close(int status)
+{
+    if (out_end() == 0 && fclose(stdout) != 0)
+        out_report(errno);
+    return out_failed ? EXIT_OUTPUT : status;
 }
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
@@ -78,28 +126,26 @@ static double main_started;   /* omp_get_wtime() when main() began: classify --t
 
 enum format { FMT_TEXT, FMT_TSV, FMT_JSON };
 
-/* JSON string body: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *out, const char *s)
+/* A JSON object's first member, "path": the path as a JSON string, and when
+ * it is not UTF-8 (its U+FFFDs then lose bytes) its exact bytes beside it
+ * in base64, as ripgrep's JSON keeps such paths.  The Latin-1 name caf\xe9.jpg
+ * is {"path":"caf<U+FFFD>.jpg","path_bytes":"Y2Fm6S5qcGc=",...}. */
+static void json_path(const char *path)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
+    printf("{\"path\":");
+    esc_json(stdout, path);
+    if (!esc_utf8_valid(path)) {
+        printf(",\"path_bytes\":\"");
+        esc_base64(stdout, path);
+        putchar('"');
     }
-    fputc('"', out);
 }
 
-static void print_result(enum format fmt, const char *path, const float *prob,
-                         const int *idx, int k, const struct labels *lab)
+/* One image's result, flushed at once; -1 when stdout cannot be written. */
+static int print_result(enum format fmt, const char *path, const float *prob,
+                        const int *idx, int k, const struct labels *lab)
 {
+    out_begin();
     switch (fmt) {
     case FMT_TEXT:
         printf("%s\n", path);
@@ -107,36 +153,41 @@ static void print_result(enum format fmt, const char *path, const float *prob,
             printf("  %7.3f%%  %s\n", 100.0 * prob[idx[r]], lab->name[idx[r]]);
         break;
     case FMT_TSV:
-        for (int r = 0; r < k; r++)
-            printf("%s\t%d\t%d\t%.9g\t%s\n", path, r + 1, idx[r], prob[idx[r]],
-                   lab->name[idx[r]]);
+        /* a tab or newline in a path or label would split the row: escaped */
+        for (int r = 0; r < k; r++) {
+            esc_tsv(stdout, path);
+            printf("\t%d\t%d\t%.9g\t", r + 1, idx[r], prob[idx[r]]);
+            esc_tsv(stdout, lab->name[idx[r]]);
+            putchar('\n');
+        }
         break;
     case FMT_JSON:
-        printf("{\"path\":");
-        json_string(stdout, path);
+        json_path(path);
         printf(",\"top\":[");
         for (int r = 0; r < k; r++) {
             printf("%s{\"index\":%d,\"label\":", r ? "," : "", idx[r]);
-            json_string(stdout, lab->name[idx[r]]);
+            esc_json(stdout, lab->name[idx[r]]);
             printf(",\"prob\":%.9g}", prob[idx[r]]);
         }
         printf("]}\n");
         break;
     }
-    fflush(stdout);
+    return out_end();
 }
 
-static void print_failure(enum format fmt, const char *path, const char *msg)
+/* A failed image: its error on stderr (and, in JSON, as an object); -1
+ * when stdout cannot be written. */
+static int print_failure(enum format fmt, const char *path, const char *msg)
 {
     fprintf(stderr, "resnet: %s\n", msg);
-    if (fmt == FMT_JSON) {
-        printf("{\"path\":");
-        json_string(stdout, path);
-        printf(",\"error\":");
-        json_string(stdout, msg);
-        printf("}\n");
-        fflush(stdout);
-    }
+    if (fmt != FMT_JSON)
+        return 0;
+    out_begin();
+    json_path(path);
+    printf(",\"error\":");
+    esc_json(stdout, msg);
+    printf("}\n");
+    return out_end();
 }
 
 /* Progress on stderr, only when it is a terminal: images done, rate, ETA. */
@@ -291,19 +342,25 @@ static int cmd_classify(int argc, char **argv)
         for (int i = 0; i < b->n; i++) {
             const struct pipe_slot *s = &b->slot[i];
             if (s->failed) {
-                print_failure(fmt, s->path, s->error);
                 status = EXIT_IMAGE_FAILED;
+                if (print_failure(fmt, s->path, s->error))
+                    break;
                 continue;
             }
             resnet_top_k(prob + (size_t)i * classes, classes, top, idx);
-            print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &m->labels);
+            if (print_result(fmt, s->path, prob + (size_t)i * classes, idx, top, &m->labels))
+                break;
         }
+        if (out_failed)
+            break;   /* the rest could only be lost too */
         pr.done += b->n;
         progress_draw(&pr);
     }
     progress_clear(&pr);
     free(idx);
-    if (timing) {
+    if (out_failed)
+        status = EXIT_OUTPUT;
+    else if (timing) {
         fflush(stdout);
         const double total = omp_get_wtime() - main_started;
         fprintf(stderr, "resnet: timing: %.2f ms from main() to the last result: start-up %.2f, "
@@ -353,9 +410,10 @@ static int cmd_summary(int argc, char **argv)
         fail(e.msg);
         return EXIT_USAGE;
     }
+    out_begin();
     summary_print(stdout, &n);
     net_free(&n);
-    return 0;
+    return out_end() ? EXIT_OUTPUT : 0;
 }
 
 /* --- bench --- */
@@ -404,7 +462,7 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
 {
     double gflop = 2.0 * n->macs * batch / 1e9, gflops = gflop * 1000.0 / t->ms_median;
     printf("{\"model\":");
-    json_string(stdout, n->arch.name);
+    esc_json(stdout, n->arch.name);
     printf(",\"input\":[%d,%d],\"batch\":%d,\"threads\":%d,\"runs\":%d,\"warmup\":%d",
            n->arch.in_h, n->arch.in_w, batch, pk->threads, t->runs, t->warmup);
     printf(",\"ms_median\":%.6g,\"ms_min\":%.6g,\"images_per_s\":%.6g,\"gflop_per_batch\":%.6g"
@@ -418,12 +476,12 @@ static void print_bench_json(const struct net *n, const struct fwd *f, int batch
         for (int i = 0; i < fwd_op_count(f); i++) {
             double ms = layer_ms[i], op_gflop = 2.0 * fwd_op_macs(f, i) * batch / 1e9;
             printf("%s{\"name\":", i ? "," : "");
-            json_string(stdout, fwd_op_name(f, i));
+            esc_json(stdout, fwd_op_name(f, i));
             char how[160];
             fwd_op_describe(f, i, how, sizeof how);
             printf(",\"ms\":%.6g,\"gflops\":%.6g,\"how\":", ms,
                    ms > 0 ? op_gflop * 1000.0 / ms : 0.0);
-            json_string(stdout, how);
+            esc_json(stdout, how);
             printf("}");
         }
         printf("]");
@@ -527,8 +585,11 @@ static int cmd_bench(int argc, char **argv)
     } else {
         bench_peak(omp_get_max_threads(), fwd_kernels(m->fwd)->isa,
                    precision == FWD_INT8 ? 8 : precision == FWD_BF16 ? 16 : 0, &pk);
+        out_begin();
         (json ? print_bench_json : print_bench_text)(n, m->fwd, batch, &t, &pk, layer_ms, winograd,
                                                      (enum fwd_precision)precision);
+        if (out_end())
+            status = EXIT_OUTPUT;
     }
     free(in), free(layer_ms), model_close(m);
     return status;
@@ -569,17 +630,19 @@ static int cmd_calibrate(int argc, char **argv)
         fail(e.msg);
         return EXIT_USAGE;
     }
+    out_begin();
     for (int k = 0; k < CALIB_METHODS; k++)
         printf("%-17s top-1 as fp32 on %d of %d images, largest probability difference %.3g%s\n",
                r.method[k], r.agree[k], r.images, r.max_dp[k], k == r.chosen ? "  (kept)" : "");
     printf("ranges: %s\n", r.path);
-    return ferror(stdout) || fflush(stdout) ? EXIT_USAGE : 0;
+    return out_end() ? EXIT_OUTPUT : 0;
 }
 
 /* --- fetch --- */
 
-static void print_fetch_list(void)
+static int print_fetch_list(void)
 {
+    out_begin();
     printf("%-18s %-6s %7s  %-20s %s\n", "model", "set", "top-1", "evaluation", "url");
     for (const struct fetch_set *const *p = fetch_sets(); *p; p++) {
         const struct fetch_set *s = *p;
@@ -592,6 +655,7 @@ static void print_fetch_list(void)
             snprintf(eval, sizeof eval, "resize %d", s->resize);
         printf("%-18s %-6s %7s  %-20s %s\n", s->model, set, top1, eval, s->url);
     }
+    return out_end();
 }
 
 static int cmd_fetch(int argc, char **argv)
@@ -599,13 +663,22 @@ static int cmd_fetch(int argc, char **argv)
     static const struct option opts[] = {
         {"list", no_argument, 0, 'l'},  {"url", required_argument, 0, 'u'},
         {"force", no_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},  {"sha256", required_argument, 0, 'S'}, {0, 0, 0, 0}};
     struct fetch_opts o = {0};
+    char sha256[SHA256_HEX_LEN];
     int list = 0, quiet = 0, opt;
     while ((opt = getopt_long(argc, argv, "lu:fqh", opts, NULL)) != -1) {
         switch (opt) {
         case 'l': list = 1; break;
         case 'u': o.url = optarg; break;
+        case 'S':
+            if (strlen(optarg) != SHA256_HEX_LEN - 1 || strspn(optarg, "0123456789abcdefABCDEF") !=
+                                                            SHA256_HEX_LEN - 1)
+                return usage_error(usage_fetch, "--sha256 needs 64 hex digits, not \"%s\"", optarg);
+            for (int i = 0; i < SHA256_HEX_LEN; i++)
+                sha256[i] = (char)tolower((unsigned char)optarg[i]);
+            o.sha256 = sha256;
+            break;
         case 'f': o.force = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_fetch, stdout); return 0;
@@ -615,21 +688,33 @@ static int cmd_fetch(int argc, char **argv)
     if (list) {
         if (optind < argc)
             return usage_error(usage_fetch, "--list takes no model (\"%s\")", argv[optind]);
-        print_fetch_list();
-        return 0;
+        return print_fetch_list() ? EXIT_OUTPUT : 0;
     }
     if (optind >= argc)
         return usage_error(usage_fetch, "fetch needs a model (`resnet fetch --list` shows them)%s", "");
-    if (o.url && argc - optind != 1)
-        return usage_error(usage_fetch, "--url goes with one model or spec file%s", "");
+    if ((o.url || o.sha256) && argc - optind != 1)
+        return usage_error(usage_fetch, "%s goes with one model or spec file", o.url ? "--url" : "--sha256");
     o.progress = isatty(STDERR_FILENO) && !quiet;
     int status = 0;
     for (int i = optind; i < argc; i++) {
         struct err e;
-        if (fetch_model(argv[i], &o, stdout, &e)) {
+        struct fetch_result r;
+        if (fetch_model(argv[i], &o, &r, &e)) {
             fail(e.msg);
             status = EXIT_USAGE;
+            continue;
         }
+        out_begin();
+        if (r.already)
+            printf("%s: weight set %s is already in %s\n", r.model, r.set->set, r.path);
+        else {
+            printf("%s: weight set %s", r.model, r.set ? r.set->set : "of --url");
+            if (r.set && r.set->top1 > 0)
+                printf(" (ImageNet top-1 %.2f%%)", r.set->top1);
+            printf(" -> %s, SHA-256 %s\n", r.path, r.sha256);
+        }
+        if (out_end())
+            return EXIT_OUTPUT;
     }
     return status;
 }
@@ -650,9 +735,8 @@ static void print_builtin_models(FILE *out)
     fputc('\n', out);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-    main_started = omp_get_wtime();
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
@@ -678,4 +762,11 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "calibrate"))
         return cmd_calibrate(argc - 1, argv + 1);
     return usage_error(usage_main, "unknown command \"%s\"", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    main_started = omp_get_wtime();
+    out_begin();
+    return out_close(run(argc, argv));
 }

@@ -9,7 +9,8 @@
  *
  * Every field of the header is checked before anything points into the
  * mapping, so a truncated or hostile file yields an error, never a read
- * outside it. */
+ * outside it; and the tensors must cover the data exactly, without overlaps
+ * or gaps, as the format's reference reader requires. */
 #include "safetensors.h"
 
 #include <cjson/cJSON.h>
@@ -164,6 +165,64 @@ static int check_duplicates(struct st_file *f, struct err *e)
     return rc;
 }
 
+/* By offset, then size; then header order, so that which two tensors an
+ * error names does not depend on qsort. */
+static int cmp_offsets(const void *a, const void *b)
+{
+    const struct st_tensor *x = *(const struct st_tensor *const *)a;
+    const struct st_tensor *y = *(const struct st_tensor *const *)b;
+    if (x->data != y->data)
+        return x->data < y->data ? -1 : 1;
+    if (x->nbytes != y->nbytes)
+        return x->nbytes < y->nbytes ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* The tensors must tile the data exactly, as the format's reference reader
+ * (huggingface/safetensors) requires: taken in the order of their offsets,
+ * each begins where the one before ends, the first at 0 and the last ends
+ * at the end of the file.  Overlapping tensors share bytes (one write would
+ * change both; a forged file can alias weights), and a gap is bytes no
+ * tensor owns: either is a file no writer makes. */
+static int check_coverage(struct st_file *f, const unsigned char *data, size_t data_len,
+                          struct err *e)
+{
+    const struct st_tensor **by_offset = malloc((f->n ? (size_t)f->n : 1) * sizeof *by_offset);
+    if (!by_offset)
+        return err_set(e, "%s: out of memory", f->path);
+    for (int i = 0; i < f->n; i++)
+        by_offset[i] = &f->tensor[i];
+    qsort(by_offset, (size_t)f->n, sizeof *by_offset, cmp_offsets);
+    size_t covered = 0;   /* bytes [0, covered) of the data belong to the tensors so far */
+    const struct st_tensor *last = NULL;
+    int rc = 0;
+    for (int i = 0; i < f->n && !rc; i++) {
+        const struct st_tensor *t = by_offset[i];
+        size_t begin = (size_t)(t->data - data), end = begin + t->nbytes;
+        if (begin < covered)
+            rc = err_set(e, "%s: tensors %s and %s overlap: data_offsets [%zu, %zu] and [%zu, %zu] "
+                         "share bytes", f->path, last->name, t->name,
+                         (size_t)(last->data - data), covered, begin, end);
+        else if (begin > covered && last)
+            rc = err_set(e, "%s: the %zu bytes at data offset %zu belong to no tensor (a gap "
+                         "between tensors %s and %s); the tensors must cover the data exactly",
+                         f->path, begin - covered, covered, last->name, t->name);
+        else if (begin > covered)
+            rc = err_set(e, "%s: the %zu bytes at data offset 0 belong to no tensor (a gap "
+                         "before the first tensor, %s); the tensors must cover the data exactly",
+                         f->path, begin, t->name);
+        covered = end;
+        last = t;
+    }
+    if (!rc && covered != data_len)
+        rc = err_set(e, "%s: the %zu bytes at data offset %zu belong to no tensor (a gap %s%s%s); "
+                     "the tensors must cover the data exactly", f->path, data_len - covered,
+                     covered, last ? "after the last tensor, " : "", last ? last->name : "",
+                     last ? "" : "where the header lists none");
+    free(by_offset);
+    return rc;
+}
+
 static int parse_header(struct st_file *f, size_t hlen, struct err *e)
 {
     /* A NUL-terminated copy: the parser then cannot step off the end of the
@@ -232,6 +291,8 @@ static int parse_header(struct st_file *f, size_t hlen, struct err *e)
     cJSON_Delete(root);
     if (rc == 0)
         rc = check_duplicates(f, e);
+    if (rc == 0)
+        rc = check_coverage(f, data, data_len, e);
     return rc;
 }
 

@@ -34,8 +34,10 @@ const char usage_classify[] =
     "                           $RESNET_HOME, else $XDG_CACHE_HOME/resnet, else\n"
     "                           ~/.cache/resnet, then MODEL.safetensors)\n"
     "  -k, --top K              labels per image (default 5)\n"
-    "  -f, --format FMT         text (default), tsv (path rank index prob label) or json\n"
-    "                           (one object per image per line)\n"
+    "  -f, --format FMT         text (default), tsv (path rank index prob label; a tab,\n"
+    "                           newline, CR or backslash in a field as \\t \\n \\r \\\\)\n"
+    "                           or json (one object per image per line; a path that\n"
+    "                           is not UTF-8 also as path_bytes, in base64)\n"
     "  -b, --batch N            images per forward pass (default 1); the next batch is\n"
     "                           decoded while the network runs\n"
     "  -t, --threads N          threads (default: all cores)\n"
@@ -64,7 +66,8 @@ const char usage_classify[] =
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 all images classified, 1 some failed (each is reported on stderr\n"
-    "and the others are printed), 2 usage, spec or weights error.\n";
+    "and the others are printed), 2 usage, spec or weights error, 3 standard output\n"
+    "could not be written (a full disk; one error line, the run stops).\n";
 
 const char usage_summary[] =
     "usage: resnet summary [--depth N [--v2] | -m NAME|SPEC.json]\n"
@@ -137,11 +140,12 @@ const char usage_calibrate[] =
     "  -h, --help               this help\n"
     "\n"
     "Exit status: 0 calibrated (unreadable images are reported and skipped), 2 usage,\n"
-    "spec or weights error, no readable image, or the ranges could not be written.\n";
+    "spec or weights error, no readable image, or the ranges could not be written,\n"
+    "3 standard output could not be written.\n";
 
 const char usage_fetch[] =
     "usage: resnet fetch [-f] [-q] MODEL[:SET]...\n"
-    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL\n"
+    "       resnet fetch [-f] [-q] SPEC.json|MODEL --url URL [--sha256 HEX]\n"
     "       resnet fetch --list\n"
     "\n"
     "Download the published weights of built-in models into the cache ($RESNET_HOME,\n"
@@ -155,6 +159,8 @@ const char usage_fetch[] =
     "                           evaluation, URL (* = the default)\n"
     "  -u, --url URL            download URL instead of the published file: the\n"
     "                           weights of a spec file, or a copy of a model's\n"
+    "      --sha256 HEX         the file's SHA-256: a download with another is deleted\n"
+    "                           (every download's is printed and kept in its sidecar)\n"
     "  -f, --force              download again even if the cache holds that set\n"
     "  -q, --quiet              no progress bar (it is drawn only on a terminal)\n"
     "  -h, --help               this help\n"
@@ -162,4 +168,5 @@ const char usage_fetch[] =
     "RESNET_FETCH_BASE=URL replaces the scheme and host of the published URLs: a\n"
     "mirror that keeps their paths (the tests point it at a local server).\n"
     "Exit status: 0 all fetched (or already there), 2 usage, network or HTTP error,\n"
-    "or a file that does not fit its model (nothing of it is kept).\n";
+    "or a file that does not fit its model (nothing of it is kept), 3 standard\n"
+    "output could not be written.\n";

@@ -11,6 +11,9 @@ on from Hugging Face and Google's storage:
                             promise the whole (remaining) length, half of it
                             is sent, then the connection is closed
   GET /_redirect/PATH       302 to /PATH (Hugging Face redirects to its CDN)
+  GET /_flip/PATH           the file with its last byte's lowest bit flipped: a
+                            copy damaged on the way that still loads (one value
+                            changed), which only a hash can tell
 
 Every request is logged to --log as "METHOD PATH RANGE STATUS" (RANGE is "-"
 without one).  The port, chosen by the kernel, is written to --port-file
@@ -60,7 +63,9 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/_redirect/"):
             self.log(302, rng)
             return self.reply(302, headers=[("Location", url.path[len("/_redirect"):])])
-        path = os.path.join(self.server.root, url.path.lstrip("/"))
+        flip = url.path.startswith("/_flip/")
+        rel = url.path[len("/_flip"):] if flip else url.path
+        path = os.path.join(self.server.root, rel.lstrip("/"))
         if ".." in url.path.split("/") or not os.path.isfile(path):
             self.log(404, rng)
             return self.reply(404, b"not found\n", [("Content-Type", "text/plain")])
@@ -92,8 +97,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         with open(path, "rb") as f:
-            f.seek(start)
-            data = f.read()
+            whole = bytearray(f.read())
+        if flip and whole:
+            whole[-1] ^= 1
+        data = bytes(whole[start:])
         if cut:
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()

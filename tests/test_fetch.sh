@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_fetch.sh -- `resnet fetch` against a local HTTP server on 127.0.0.1
 # (tests/http_server.py): a good file, a 404, a connection cut mid-file and
-# resumed, a file whose tensors do not fit the model, no server at all; the
-# cache must only ever hold files that load into their model.
+# resumed, a file whose tensors do not fit the model, a copy damaged on the
+# way (--sha256), no server at all; the cache must only ever hold files that
+# load into their model, each with its SHA-256 in the sidecar.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 R=$PWD/resnet
@@ -80,6 +81,51 @@ RESNET_HOME="$H" $R classify -m $FIX/spec.json -f tsv $IMG/chelsea.jpg >"$T/cach
 $R classify -m $FIX/spec.json -w $FIX/weights.safetensors -f tsv $IMG/chelsea.jpg >"$T/direct"
 check "good file: classify without -w uses it" sh -c "[ -s '$T/cached' ] && cmp '$T/cached' '$T/direct'"
 
+# --- SHA-256: recorded for every download, and --sha256 refuses any other file ---
+sidecar_sha() {  # sidecar_sha FILE: the sha256 its sidecar records
+    $PY -c "import json, sys; print(json.load(open(sys.argv[1] + '.json'))['sha256'])" "$1"
+}
+GOOD_SHA=$(sha256sum $FIX/weights.safetensors | awk '{print $1}')
+check "good file: the sidecar records its SHA-256, as sha256sum computes it" \
+    [ "$(sidecar_sha "$T/good/basic-small.safetensors")" = "$GOOD_SHA" ]
+check "good file: stdout gives its SHA-256" grep -q "SHA-256 $GOOD_SHA\$" "$T/out"
+H=$T/sha_ok
+fetch "$H" $FIX/spec.json --url "$BASE/good/weights.safetensors" \
+    --sha256 "$(echo $GOOD_SHA | tr a-f A-F)"
+check "--sha256 of the file (in upper case): exit 0, kept" \
+    sh -c "[ $? -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
+# One flipped bit on the way: the file still loads, so only the hash tells.
+H=$T/flip_unchecked
+fetch "$H" $FIX/spec.json --url "$BASE/_flip/good/weights.safetensors"
+rc=$?
+FLIP_SHA=$(sha256sum "$H/basic-small.safetensors" 2>/dev/null | awk '{print $1}')
+check "a damaged copy without --sha256: it loads, so it is kept, its own SHA-256 recorded" \
+    sh -c "[ $rc -eq 0 ] && ! cmp -s '$H/basic-small.safetensors' $FIX/weights.safetensors \
+           && [ '$FLIP_SHA' != '$GOOD_SHA' ] && [ '$(sidecar_sha "$H/basic-small.safetensors")' = '$FLIP_SHA' ]"
+H=$T/flip
+fetch "$H" $FIX/spec.json --url "$BASE/_flip/good/weights.safetensors" --sha256 "$GOOD_SHA"
+rc=$?
+check "a damaged copy with --sha256: exit 2, one line giving both SHA-256s" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'SHA-256 $FLIP_SHA, not the $GOOD_SHA' '$T/err'"
+check "a damaged copy with --sha256: deleted, nothing kept, not even the partial file" clean "$H"
+: >"$T/log"
+for bad in xyz "${GOOD_SHA}0" "$(echo $GOOD_SHA | sed 's/^.//')" "$(echo $GOOD_SHA | sed 's/^./g/')"; do
+    fetch "$T/sha_bad" $FIX/spec.json --url "$BASE/good/weights.safetensors" --sha256 "$bad"
+    rc=$?
+    check "--sha256 ${bad}: exit 2, a usage error naming it, nothing downloaded" \
+        sh -c "[ $rc -eq 2 ] && grep -q -- '--sha256 needs 64 hex digits, not \"$bad\"' '$T/err' \
+               && [ ! -s '$T/log' ] && ! ls '$T/sha_bad'/basic-small* >/dev/null 2>&1"
+done
+check "--sha256 with two models: exit 2" \
+    sh -c "RESNET_HOME='$T/sha_two' $R fetch resnet18 resnet34 --sha256 $GOOD_SHA 2>/dev/null; [ \$? -eq 2 ]"
+
+# --- a standard output that cannot be written: the report is lost, not the file ---
+RESNET_HOME="$T/full" RESNET_FETCH_BASE=$BASE $R fetch -q $FIX/spec.json --url "$BASE/good/weights.safetensors" \
+    >/dev/full 2>"$T/err"
+check "stdout /dev/full: exit 3, one line naming the error, the file still kept" \
+    sh -c "[ $? -eq 3 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'No space left on device' '$T/err' \
+           && cmp '$T/full/basic-small.safetensors' $FIX/weights.safetensors"
+
 # --- without RESNET_HOME: into $XDG_CACHE_HOME/resnet ---
 env -u RESNET_HOME HOME="$T/home_unused" XDG_CACHE_HOME="$T/xdg" RESNET_FETCH_BASE=$BASE \
     $R fetch -q $FIX/spec.json --url "$BASE/good/weights.safetensors" >"$T/out" 2>"$T/err"
@@ -133,6 +179,8 @@ check "cut once: exit 0, the file is whole" \
     sh -c "[ $rc -eq 0 ] && cmp '$H/basic-small.safetensors' $FIX/weights.safetensors"
 check "cut once: the second request asks for the rest (Range, 206)" \
     sh -c "grep -q ' 200 cut\$' '$T/log' && grep -Eq ' bytes=[1-9][0-9]*- 206\$' '$T/log'"
+check "cut once: the SHA-256 recorded is the whole file's" \
+    [ "$(sidecar_sha "$H/basic-small.safetensors")" = "$GOOD_SHA" ]
 
 # --- the limit: one run makes at most 5 requests (src/fetch.c, MAX_ATTEMPTS) ---
 # That is 4 resumes; man/resnet.1's "resumed ... up to five times" reads
@@ -198,6 +246,18 @@ if [ -s tests/cache/resnet50/weights.safetensors ]; then
     fetch "$H" resnet50
     check "resnet50 again: already there, not downloaded twice" \
         sh -c "[ $? -eq 0 ] && grep -q already '$T/out' && [ \$(grep -c resnet50.tv2 '$T/log') -eq 1 ]"
+    R50_SHA=$(sha256sum tests/cache/resnet50/weights.safetensors | awk '{print $1}')
+    check "resnet50 (tv2): the sidecar records its SHA-256" \
+        [ "$(sidecar_sha "$H/resnet50.safetensors")" = "$R50_SHA" ]
+    fetch "$H" resnet50 --sha256 "$R50_SHA"
+    check "resnet50 --sha256 of the cached file: already there, not downloaded again" \
+        sh -c "[ $? -eq 0 ] && grep -q already '$T/out' && [ \$(grep -c resnet50.tv2 '$T/log') -eq 1 ]"
+    fetch "$H" resnet50 --sha256 "$GOOD_SHA"
+    rc=$?
+    check "resnet50 --sha256 of another file: downloaded again, refused (exit 2), the cached file kept" \
+        sh -c "[ $rc -eq 2 ] && [ \$(grep -c resnet50.tv2 '$T/log') -eq 2 ] && grep -q 'not the $GOOD_SHA' '$T/err' \
+               && cmp '$H/resnet50.safetensors' tests/cache/resnet50/weights.safetensors \
+               && ! [ -e '$H/resnet50.tv2.part' ]"
     # -f: downloaded again, from the start (a stale partial file is not resumed)
     printf 'stale' >"$H/resnet50.tv2.part"
     : >"$T/log"

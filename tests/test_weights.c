@@ -80,24 +80,31 @@ struct tdesc {
     int64_t shape[8];
     unsigned char *data;   /* malloc'd, little-endian */
     size_t nbytes;
+    const char *alias;     /* NULL, or an earlier tensor whose bytes this one claims too */
 };
 
 /* Write tensors in the given order.  `odd` pads the header to an odd length
- * so that every tensor's data sits misaligned in the mapping. */
+ * so that every tensor's data sits misaligned in the mapping.  A tensor with
+ * an alias gets that tensor's data_offsets and adds no data of its own. */
 static const char *write_tensors(const char *name, const struct tdesc *t, int n, int odd)
 {
-    size_t cap = 256 + (size_t)n * 256, at = 0, off = 0, total = 0;
+    size_t cap = 256 + (size_t)n * 256, at = 0, off = 0, total = 0, begin[128];
     char *h = malloc(cap);
     at += (size_t)snprintf(h + at, cap - at, "{\"__metadata__\":{\"format\":\"pt\"}");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && i < 128; i++) {
         at += (size_t)snprintf(h + at, cap - at, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[",
                                t[i].name, t[i].dtype);
         for (int d = 0; d < t[i].ndim; d++)
             at += (size_t)snprintf(h + at, cap - at, "%s%lld", d ? "," : "",
                                    (long long)t[i].shape[d]);
-        at += (size_t)snprintf(h + at, cap - at, "],\"data_offsets\":[%zu,%zu]}", off,
-                               off + t[i].nbytes);
-        off += t[i].nbytes;
+        begin[i] = off;
+        for (int j = 0; t[i].alias && j < i; j++)
+            if (!strcmp(t[j].name, t[i].alias))
+                begin[i] = begin[j];
+        at += (size_t)snprintf(h + at, cap - at, "],\"data_offsets\":[%zu,%zu]}", begin[i],
+                               begin[i] + t[i].nbytes);
+        if (!t[i].alias)
+            off += t[i].nbytes;
     }
     at += (size_t)snprintf(h + at, cap - at, "}");
     /* Pad with spaces as real writers do, to an odd or a multiple-of-8 length. */
@@ -111,6 +118,8 @@ static const char *write_tensors(const char *name, const struct tdesc *t, int n,
     memcpy(buf + 8, h, at);
     size_t pos = 8 + at;
     for (int i = 0; i < n; i++) {
+        if (t[i].alias)
+            continue;
         if (t[i].nbytes)
             memcpy(buf + pos, t[i].data, t[i].nbytes);
         pos += t[i].nbytes;
@@ -343,6 +352,50 @@ static void test_reader_bad(void)
                "tensor w", "twice");
     expect_bad("a __metadata__ that is not an object",
                write_st("meta.safetensors", "{\"__metadata__\": [1]}", 0), "__metadata__", NULL);
+
+    /* The tensors must tile the data exactly (the reference reader's rule). */
+#define U8(name, n, b, e) "\"" name "\": {\"dtype\": \"U8\", \"shape\": [" #n "], " \
+                          "\"data_offsets\": [" #b ", " #e "]}"
+    expect_bad("two tensors that overlap",
+               write_st("overlap.safetensors", "{" U8("a", 8, 0, 8) ", " U8("b", 8, 4, 12) "}", 12),
+               "tensors a and b overlap", "[0, 8] and [4, 12]");
+    expect_bad("two tensors that overlap, listed in the other order",
+               write_st("overlap_rev.safetensors", "{" U8("b", 8, 4, 12) ", " U8("a", 8, 0, 8) "}", 12),
+               "tensors a and b overlap", NULL);
+    expect_bad("two tensors on the same bytes",
+               write_st("alias.safetensors", "{" U8("x", 4, 0, 4) ", " U8("y", 4, 0, 4) "}", 4),
+               "tensors x and y overlap", NULL);
+    expect_bad("an empty tensor inside another",
+               write_st("empty_inside.safetensors", "{" U8("big", 8, 0, 8) ", " U8("z", 0, 4, 4) "}", 8),
+               "tensors big and z overlap", NULL);
+    expect_bad("a gap between two tensors",
+               write_st("gap.safetensors", "{" U8("a", 4, 0, 4) ", " U8("b", 4, 8, 12) "}", 12),
+               "4 bytes at data offset 4 belong to no tensor", "between tensors a and b");
+    expect_bad("a gap before the first tensor",
+               write_st("gap_start.safetensors", "{" U8("w", 4, 4, 8) "}", 8),
+               "4 bytes at data offset 0 belong to no tensor", "before the first tensor, w");
+    expect_bad("bytes after the last tensor",
+               write_st("gap_end.safetensors", "{" U8("w", 4, 0, 4) "}", 12),
+               "8 bytes at data offset 4 belong to no tensor", "after the last tensor, w");
+    expect_bad("data and no tensor",
+               write_st("gap_only.safetensors", "{}", 4), "4 bytes at data offset 0", "lists none");
+}
+
+/* What the reference reader accepts, in any header order: tensors tiling
+ * the data, empty ones anywhere on a boundary. */
+static void test_reader_cover(void)
+{
+    struct st_file f;
+    struct err e = {{0}};
+    const char *path = write_st("cover.safetensors",
+                                "{" U8("e2", 0, 8, 8) ", " U8("b", 4, 4, 8) ", " U8("e0", 0, 0, 0) ", "
+                                U8("a", 4, 0, 4) ", " U8("e1", 0, 4, 4) "}", 8);
+    int rc = st_open(path, &f, &e);
+    CHECK(rc == 0 && f.n == 5 && st_find(&f, "b") && st_find(&f, "b")->data == f.map + f.size - 4,
+          "tensors out of header order, empty ones at the start, between and at the end: open (%s)",
+          rc ? e.msg : "ok");
+    st_close(&f);
+#undef U8
 }
 
 /* ---- the loader, on a tiny net ---- */
@@ -619,6 +672,17 @@ static void test_load(void)
         expect_load_fails("an integer weight tensor",
                           write_tensors("net_dtype.safetensors", more.t, more.n, 0),
                           "fc.bias", "I32");
+    }
+
+    /* bn1.bias on bn1.weight's bytes: a file that would load and run, its
+     * bias silently the scale, is refused naming both. */
+    more = w;
+    int bi = find_want(&more, "bn1.bias");
+    if (bi >= 0) {
+        more.t[bi].alias = "bn1.weight";
+        expect_load_fails("a tensor on another's bytes",
+                          write_tensors("net_alias.safetensors", more.t, more.n, 0),
+                          "tensors bn1.weight and bn1.bias overlap", NULL);
     }
 
     /* A broken file reaches the caller with the loader's prefix. */
@@ -1031,6 +1095,7 @@ int main(void)
     }
     test_reader_good();
     test_reader_bad();
+    test_reader_cover();
     test_load();
     test_convert();
     test_random();
